@@ -1,0 +1,69 @@
+"""Attio Connector: a remote MCP server for the Attio CRM. `create_app()` is the factory."""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+import logging  # noqa: E402
+from typing import Any, Mapping  # noqa: E402
+
+from flask import Flask  # noqa: E402
+
+
+def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints, error handlers."""
+    from .config import load_settings
+
+    app = Flask(__name__)
+    app.config.update(load_settings(environ, config))
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    """One line per event, level from LOG_LEVEL."""
+    level = getattr(logging, app.config["LOG_LEVEL"])
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("connector").setLevel(level)
+    if app.config["MODE"] == "demo":
+        logging.getLogger("connector").info(
+            "DEMO MODE: serving the built-in sample Attio workspace at %s (no real data)", app.config["ATTIO_API_URL"])
+    if app.config.get("SECRET_KEY_GENERATED"):
+        logging.getLogger("connector").warning("SECRET_KEY is not set; using a random one for this process")
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind cache, Attio services and the MCP protocol to the app."""
+    from .attio.provider import AttioServices
+    from .extensions import cache
+    from .mcp import McpExtension
+    from .tools import register_all
+
+    cache_config = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": app.config["CACHE_TTL_SECONDS"]}
+    if app.config["REDIS_URL"]:
+        cache_config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": app.config["REDIS_URL"],
+                        "CACHE_KEY_PREFIX": "attio-connector:", "CACHE_DEFAULT_TIMEOUT": app.config["CACHE_TTL_SECONDS"]}
+    cache.init_app(app, config=cache_config)
+    mcp = McpExtension()
+    register_all(mcp.registry)
+    attio = AttioServices()
+    attio.init_app(app, registry=mcp.registry, cache=cache)
+    mcp.init_app(app, services=attio)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Transports are registered by the MCP extension; the rest here."""
+    from .ops.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """JSON-RPC errors on MCP paths, JSON elsewhere."""
+    from .errors import register_errorhandlers as register
+
+    register(app)

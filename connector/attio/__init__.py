@@ -1,0 +1,1 @@
+"""The Attio side: REST client, typed errors, rendering, the per-caller provider and the demo workspace."""

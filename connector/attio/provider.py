@@ -1,0 +1,92 @@
+"""Hands each caller the Attio client and cache namespace that belong to their credential.
+
+demo and api_key modes share one deployment credential; attio_oauth gives each
+grant its own token. Cache keys carry a fingerprint of the credential so two
+tenants never share an entry.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from typing import Any, Callable
+
+from flask import Flask
+
+from .client import AttioClient
+
+CLIENT_CACHE_SIZE = 256
+
+
+class AttioServices:
+    """Per-app access to Attio: clients per credential, tenant-scoped caching."""
+
+    def __init__(self) -> None:
+        self.mode = "demo"
+        self.base_url = ""
+        self.registry: Any = None
+        self.cache: Any = None
+        self._default_token: str | None = None
+        self._client_kwargs: dict[str, Any] = {}
+        self._clients: OrderedDict[str, AttioClient] = OrderedDict()
+        self._lock = threading.Lock()
+        self._ttl = 60
+
+    def init_app(self, app: Flask, *, registry: Any, cache: Any) -> None:
+        """Read the Attio settings; no network call happens here."""
+        cfg = app.config
+        self.mode = cfg["MODE"]
+        self.base_url = cfg["ATTIO_API_URL"]
+        self.registry, self.cache = registry, cache
+        self._ttl = cfg["CACHE_TTL_SECONDS"]
+        self._default_token = cfg["ATTIO_API_KEY"] if self.mode == "api_key" else (
+            cfg["DEMO_ATTIO_TOKEN"] if self.mode == "demo" else None)
+        self._client_kwargs = {"timeout": cfg["ATTIO_TIMEOUT"], "max_attempts": cfg["ATTIO_MAX_ATTEMPTS"],
+                               "retry_budget": cfg["ATTIO_RETRY_BUDGET"]}
+        app.extensions["attio"] = self
+
+    def token_for(self, caller: Any) -> str | None:
+        """The Attio token a caller's tool calls use."""
+        credential = getattr(caller, "credential", None)
+        return credential or self._default_token
+
+    def attio_for(self, caller: Any) -> AttioClient:
+        """The (reused) client for the caller's credential."""
+        token = self.token_for(caller)
+        if not token:
+            raise LookupError("no Attio credential is linked to this grant")
+        key = fingerprint(token)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = AttioClient(self.base_url, token, **self._client_kwargs)
+                self._clients[key] = client
+                while len(self._clients) > CLIENT_CACHE_SIZE:
+                    self._clients.popitem(last=False)
+            else:
+                self._clients.move_to_end(key)
+        return client
+
+    def cached(self, caller: Any, key: str, produce: Callable[[], Any], ttl: int | None = None) -> Any:
+        """`produce()` once per TTL per tenant; the key carries the credential's fingerprint."""
+        if self.cache is None or (ttl if ttl is not None else self._ttl) == 0:
+            return produce()
+        token = self.token_for(caller) or "-"
+        full = f"attio:{fingerprint(token)}:{key}"
+        value = self.cache.get(full)
+        if value is None:
+            value = produce()
+            self.cache.set(full, value, timeout=ttl if ttl is not None else self._ttl)
+        return value
+
+    def describe(self) -> dict[str, Any]:
+        """What the tool layer may say about where data comes from."""
+        out: dict[str, Any] = {"mode": self.mode}
+        if self.mode == "demo":
+            out["label"] = "DEMO workspace: built-in sample data, not a real Attio account"
+        return out
+
+
+def fingerprint(token: str) -> str:
+    """A short, non-reversible id for a credential (never the token itself)."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]

@@ -1,0 +1,46 @@
+"""One error shape per audience: JSON-RPC errors on the MCP paths, plain JSON elsewhere."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from .mcp import jsonrpc
+from .mcp.http_common import json_response, rpc_error
+
+MCP_PREFIXES = ("/mcp", "/sse", "/messages")
+log = logging.getLogger(__name__)
+
+
+def _is_mcp() -> bool:
+    return request.path.startswith(MCP_PREFIXES)
+
+
+def handle_http_error(exc: HTTPException) -> Response:
+    """Werkzeug's HTTP errors (404, 405, 413 …) in the caller's protocol shape."""
+    status = exc.code or 500
+    if status == 413:
+        message = f"Request body too large: the limit is {request.max_content_length} bytes"
+    else:
+        message = f"{exc.name}: {exc.description}" if exc.description else exc.name
+    headers = {}
+    if status == 405 and getattr(exc, "valid_methods", None):
+        headers["Allow"] = ", ".join(exc.valid_methods)
+    if _is_mcp():
+        return rpc_error(status, jsonrpc.INVALID_REQUEST, message, headers=headers)
+    return json_response({"error": exc.name.lower().replace(" ", "_"), "error_description": message}, status, headers)
+
+
+def handle_unexpected(exc: Exception) -> Response:
+    """A bug of ours: log it, answer 500 without details."""
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    if _is_mcp():
+        return rpc_error(500, jsonrpc.INTERNAL_ERROR, "Internal error; it was logged on the server")
+    return json_response({"error": "server_error", "error_description": "Internal error; it was logged"}, 500)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Install the handlers on the app."""
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,74 @@
+"""The MCP protocol and its two HTTP transports, bound to a Flask app by `McpExtension.init_app`."""
+from __future__ import annotations
+
+import itertools
+import logging
+from typing import Any, Callable
+
+from flask import Flask, Request, Response
+
+from .context import Caller
+from .http_common import StreamGate
+from .registry import Registry
+from .server import McpServer
+from .sessions import SessionStore
+
+log = logging.getLogger("connector.mcp")
+
+
+class McpExtension:
+    """Holds the protocol server, the session store and the stream gate for one app."""
+
+    def __init__(self) -> None:
+        self.registry = Registry()
+        self.server: McpServer | None = None
+        self.sessions: SessionStore | None = None
+        self.gate: StreamGate | None = None
+        self.keepalive_interval = 15.0
+        self.first_event_wait = 10.0
+        self.shutting_down = False
+        self.auth_enabled = False
+        self._authenticator: Callable[[Request], Caller | Response] = lambda request: Caller()
+        self._stream_ids = itertools.count(1)
+
+    def init_app(self, app: Flask, services: Any) -> None:
+        """Create the server and register the transports' blueprints."""
+        from . import sse, streamable_http
+
+        cfg = app.config
+        self.server = McpServer(self.registry, services, name="attio-connector", title="Attio Connector",
+                                version=app.config["VERSION"], instructions=cfg["MCP_INSTRUCTIONS"])
+        self.sessions = SessionStore(idle_timeout=cfg["SESSION_IDLE_TIMEOUT"], max_sessions=cfg["MAX_SESSIONS"])
+        self.gate = StreamGate(total=cfg["MAX_STREAMS"], per_client=cfg["MAX_STREAMS_PER_CLIENT"])
+        self.keepalive_interval = cfg["SSE_KEEPALIVE_SECONDS"]
+        self.first_event_wait = cfg["FIRST_EVENT_WAIT_SECONDS"]
+        app.extensions["mcp"] = self
+        app.register_blueprint(streamable_http.bp)
+        app.register_blueprint(sse.bp)
+
+    def set_authenticator(self, func: Callable[[Request], Caller | Response], *, enabled: bool = True) -> None:
+        """Put authentication in front of the transports: `func(request)` → Caller or an error Response."""
+        self._authenticator = func
+        self.auth_enabled = enabled
+
+    def authenticate(self, request: Request) -> Caller | Response:
+        """Who is calling, or the reply that refuses them."""
+        return self._authenticator(request)
+
+    def next_stream_id(self) -> int:
+        """A number unique within this worker, used in SSE event ids."""
+        return next(self._stream_ids)
+
+    def log_first_contact(self, session: Any, request: Request) -> None:
+        """Record what a client negotiated (ChatGPT publishes none of it)."""
+        log.info("mcp session opened transport=%s version=%s client=%s user_agent=%s accept=%s",
+                 session.transport, session.protocol_version,
+                 (session.client_info or {}).get("name"), request.headers.get("User-Agent", "-"),
+                 request.headers.get("Accept", "-"))
+
+    def shutdown(self) -> None:
+        """End open streams so a worker can exit within the platform's grace period."""
+        self.shutting_down = True
+        if self.sessions is not None:
+            for sid in list(self.sessions._sessions):
+                self.sessions.delete(sid)

@@ -1,0 +1,269 @@
+"""The feature methods: tools, resources, prompts and completion.
+
+Each handler takes `(ctx, params)` and returns a result dict, or raises
+`JsonRpcError`. Tool failures become `isError` results, never protocol errors.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from typing import Any, Callable
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from . import jsonrpc
+from .context import Cancelled, ClientRequestError, ToolContext
+from .jsonrpc import INVALID_PARAMS, RESOURCE_NOT_FOUND, JsonRpcError
+from .registry import ToolError, ToolResult
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 50
+MAX_COMPLETIONS = 100
+
+
+class _Params(Schema):
+    class Meta:
+        unknown = "include"
+
+
+class ListParams(_Params):
+    """Params of any paginated list method."""
+
+    cursor = fields.String(allow_none=True)
+
+
+class CallParams(_Params):
+    """`tools/call` params."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1))
+    arguments = fields.Dict(load_default=dict, allow_none=True)
+
+
+class ReadParams(_Params):
+    """`resources/read`, `resources/subscribe` and `resources/unsubscribe` params."""
+
+    uri = fields.String(required=True, validate=validate.Length(min=1, max=4096))
+
+
+class GetPromptParams(_Params):
+    """`prompts/get` params."""
+
+    name = fields.String(required=True)
+    arguments = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict, allow_none=True)
+
+
+class RefSchema(_Params):
+    """A completion reference."""
+
+    type = fields.String(required=True, validate=validate.OneOf(["ref/prompt", "ref/resource"]))
+    name = fields.String()
+    uri = fields.String()
+
+
+class ArgumentSchema(_Params):
+    """The argument being completed."""
+
+    name = fields.String(required=True)
+    value = fields.String(required=True)
+
+
+class CompleteParams(_Params):
+    """`completion/complete` params."""
+
+    ref = fields.Nested(RefSchema, required=True)
+    argument = fields.Nested(ArgumentSchema, required=True)
+    context = fields.Dict(load_default=dict)
+
+
+def _load(schema: type[Schema], params: Any) -> dict[str, Any]:
+    try:
+        return schema().load(params or {})
+    except ValidationError as exc:
+        raise JsonRpcError(INVALID_PARAMS, f"Invalid params: {jsonrpc.describe_validation(exc)}") from None
+
+
+def _page(items: list[Any], params: Any, key: str) -> dict[str, Any]:
+    """Slice `items` by the opaque cursor; deterministic order."""
+    cursor = _load(ListParams, params).get("cursor")
+    start = 0
+    if cursor:
+        try:
+            start = int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("o:"))
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise JsonRpcError(INVALID_PARAMS, "Invalid params: cursor is not one this server issued") from None
+        if start < 0 or start > len(items):
+            raise JsonRpcError(INVALID_PARAMS, "Invalid params: cursor is out of range")
+    out: dict[str, Any] = {key: [i.descriptor() for i in items[start:start + PAGE_SIZE]]}
+    if start + PAGE_SIZE < len(items):
+        out["nextCursor"] = base64.urlsafe_b64encode(f"o:{start + PAGE_SIZE}".encode()).decode()
+    return out
+
+
+def _registry(ctx: ToolContext) -> Any:
+    return ctx.services.registry
+
+
+def list_tools(ctx: ToolContext, params: Any) -> dict[str, Any]:
+    """`tools/list`."""
+    return _page(list(_registry(ctx).tools.values()), params, "tools")
+
+
+def call_tool(ctx: ToolContext, params: Any) -> dict[str, Any]:
+    """`tools/call`: unknown tool is a protocol error; everything else an `isError` result."""
+    p = _load(CallParams, params)
+    tool = _registry(ctx).tools.get(p["name"])
+    if tool is None:
+        raise JsonRpcError(INVALID_PARAMS, f"Unknown tool: {p['name']}")
+    if not ctx.caller.has_scope(tool.scope):
+        return ToolResult.error(f"This tool needs the {tool.scope} scope, which your token lacks. "
+                                "Reconnect and grant it.").to_wire()
+    try:
+        args = tool.load_args(p["arguments"] or {})
+    except ValidationError as exc:
+        return ToolResult.error(f"Invalid arguments for {tool.name}: {jsonrpc.describe_validation(exc)}").to_wire()
+    try:
+        outcome = tool.handler(ctx, args)
+    except Cancelled:
+        raise
+    except (ToolError, ClientRequestError) as exc:
+        return ToolResult.error(str(exc)).to_wire()
+    except Exception as exc:
+        message = getattr(exc, "tool_message", None)
+        if callable(message):
+            return ToolResult.error(message()).to_wire()
+        log.exception("tool %s failed", tool.name)
+        return ToolResult.error(f"{tool.name} failed unexpectedly; the error was logged on the server.").to_wire()
+    if isinstance(outcome, dict):
+        outcome = ToolResult(content=[{"type": "text", "text": compact_json(outcome)}], structured=outcome)
+    return outcome.to_wire()
+
+
+def compact_json(value: Any) -> str:
+    """Compact JSON for text blocks."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def list_resources(ctx: ToolContext, params: Any) -> dict[str, Any]:
+    """`resources/list`."""
+    return _page(list(_registry(ctx).resources.values()), params, "resources")
+
+
+def list_templates(ctx: ToolContext, params: Any) -> dict[str, Any]:
+    """`resources/templates/list`."""
+    return _page(list(_registry(ctx).templates), params, "resourceTemplates")
+
+
+def read_resource(ctx: ToolContext, params: Any) -> dict[str, Any]:
+    """`resources/read`: a fixed resource first, then the templates."""
+    uri = _load(ReadParams, params)["uri"]
+    registry = _registry(ctx)
+    try:
+        if uri in registry.resources:
+            contents = registry.resources[uri].read(ctx)
+        else:
+            found = registry.find_template(uri)
+            if found is None:
+                raise LookupError(uri)
+            template, variables = found
+            contents = template.read(ctx, **variables)
+    except (LookupError, ToolError) as exc:
+        detail = str(exc) if isinstance(exc, ToolError) else "no resource has that URI"
+        raise JsonRpcError(RESOURCE_NOT_FOUND, f"Resource not found: {uri} ({detail})", data={"uri": uri}) from None
+    except Exception as exc:
+        message = getattr(exc, "tool_message", None)
+        if callable(message):
+            raise JsonRpcError(RESOURCE_NOT_FOUND if getattr(exc, "status", None) == 404 else jsonrpc.INTERNAL_ERROR,
+                               message(), data={"uri": uri}) from None
+        raise
+    return {"contents": contents}
+
+
+def subscribe(ctx: ToolContext, params: Any) -> dict[str, Any]:
+    """`resources/subscribe`."""
+    uri = _load(ReadParams, params)["uri"]
+    if ctx.session is not None:
+        ctx.session.subscriptions.add(uri)
+    return {}
+
+
+def unsubscribe(ctx: ToolContext, params: Any) -> dict[str, Any]:
+    """`resources/unsubscribe`."""
+    uri = _load(ReadParams, params)["uri"]
+    if ctx.session is not None:
+        ctx.session.subscriptions.discard(uri)
+    return {}
+
+
+def list_prompts(ctx: ToolContext, params: Any) -> dict[str, Any]:
+    """`prompts/list`."""
+    return _page(list(_registry(ctx).prompts.values()), params, "prompts")
+
+
+def get_prompt(ctx: ToolContext, params: Any) -> dict[str, Any]:
+    """`prompts/get`: required arguments are checked before rendering."""
+    p = _load(GetPromptParams, params)
+    prompt = _registry(ctx).prompts.get(p["name"])
+    if prompt is None:
+        raise JsonRpcError(INVALID_PARAMS, f"Unknown prompt: {p['name']}")
+    args = p["arguments"] or {}
+    missing = [a.name for a in prompt.arguments if a.required and not args.get(a.name)]
+    if missing:
+        raise JsonRpcError(INVALID_PARAMS, f"Invalid params: prompt {prompt.name} needs {', '.join(missing)}")
+    try:
+        messages = prompt.render(ctx, args)
+    except ToolError as exc:
+        raise JsonRpcError(INVALID_PARAMS, str(exc)) from None
+    except Exception as exc:
+        message = getattr(exc, "tool_message", None)
+        if callable(message):
+            raise JsonRpcError(INVALID_PARAMS, message()) from None
+        raise
+    out: dict[str, Any] = {"messages": messages}
+    if prompt.description:
+        out["description"] = prompt.description
+    return out
+
+
+def complete(ctx: ToolContext, params: Any) -> dict[str, Any]:
+    """`completion/complete` for prompt arguments and template variables."""
+    p = _load(CompleteParams, params)
+    ref, arg = p["ref"], p["argument"]
+    registry = _registry(ctx)
+    completer: Callable[..., list[str]] | None = None
+    if ref["type"] == "ref/prompt":
+        prompt = registry.prompts.get(ref.get("name", ""))
+        if prompt is None:
+            raise JsonRpcError(INVALID_PARAMS, f"Unknown prompt: {ref.get('name')}")
+        completer = prompt.complete
+    else:
+        template = next((t for t in registry.templates if t.uri_template == ref.get("uri")), None)
+        if template is None:
+            raise JsonRpcError(INVALID_PARAMS, f"Unknown resource template: {ref.get('uri')}")
+        completer = template.complete
+    values: list[str] = []
+    if completer is not None:
+        try:
+            values = list(completer(ctx, arg["name"], arg["value"], (p.get("context") or {}).get("arguments") or {}))
+        except Exception as exc:
+            if not callable(getattr(exc, "tool_message", None)):
+                raise
+            values = []  # completion is a convenience; an upstream hiccup means "no suggestions"
+    return {"completion": {"values": values[:MAX_COMPLETIONS], "total": len(values),
+                           "hasMore": len(values) > MAX_COMPLETIONS}}
+
+
+METHODS: dict[str, Callable[[ToolContext, Any], dict[str, Any]]] = {
+    "tools/list": list_tools,
+    "tools/call": call_tool,
+    "resources/list": list_resources,
+    "resources/templates/list": list_templates,
+    "resources/read": read_resource,
+    "resources/subscribe": subscribe,
+    "resources/unsubscribe": unsubscribe,
+    "prompts/list": list_prompts,
+    "prompts/get": get_prompt,
+    "completion/complete": complete,
+}

@@ -1,0 +1,149 @@
+"""HTTP pieces both MCP transports share: Origin/Host guards, error replies, SSE framing, stream caps.
+
+Knows Flask, not Attio.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from contextlib import contextmanager
+from typing import Any, Iterator
+from urllib.parse import urlsplit
+
+from flask import Response, current_app, request
+
+from . import jsonrpc
+from .jsonrpc import JsonRpcError
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+SSE_HEADERS = {
+    "Cache-Control": "no-cache, no-transform",
+    "X-Accel-Buffering": "no",  # nginx and Heroku-style routers must not buffer the stream
+    "Connection": "keep-alive",
+}
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A compact JSON response."""
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), status=status,
+                    mimetype="application/json", headers=headers)
+
+
+def rpc_error(status: int, code: int, message: str, headers: dict[str, str] | None = None,
+              msg_id: Any = None) -> Response:
+    """A JSON-RPC error object as an HTTP error reply."""
+    return json_response(JsonRpcError(code, message, id=msg_id).to_wire(), status, headers)
+
+
+def _hostname(value: str) -> str:
+    """The host part of a Host header or origin, lowercased, port removed."""
+    if value.startswith("["):
+        return value[: value.find("]") + 1].lower()
+    return value.rsplit(":", 1)[0].lower() if value.count(":") == 1 else value.lower()
+
+
+def check_origin_and_host() -> Response | None:
+    """Reject foreign Origins (403) and unexpected Host headers (421): DNS-rebinding defence."""
+    cfg = current_app.config
+    origin = request.headers.get("Origin")
+    if origin and origin != "null":
+        parts = urlsplit(origin)
+        allowed = set(cfg["ALLOWED_ORIGINS"])
+        if cfg["PUBLIC_URL"]:
+            pub = urlsplit(cfg["PUBLIC_URL"])
+            allowed.add(f"{pub.scheme}://{pub.netloc}")
+        host = (parts.hostname or "").lower()
+        if origin not in allowed and host not in LOOPBACK_HOSTS:
+            return rpc_error(403, jsonrpc.INVALID_REQUEST, f"Forbidden: Origin {origin} is not allowed")
+    elif origin == "null":
+        return rpc_error(403, jsonrpc.INVALID_REQUEST, "Forbidden: Origin null is not allowed")
+    hosts = cfg["ALLOWED_HOSTS"]
+    if hosts:
+        host = _hostname(request.host or "")
+        if host not in hosts and "*" not in hosts:
+            return rpc_error(421, jsonrpc.INVALID_REQUEST, f"Misdirected request: Host {host} is not served here")
+    return None
+
+
+def accepts(mime: str) -> bool:
+    """True when the request's Accept header allows `mime` (wildcards count)."""
+    header = request.headers.get("Accept")
+    if not header:
+        return True
+    major = mime.split("/")[0]
+    for part in header.split(","):
+        kind = part.split(";")[0].strip().lower()
+        if kind in (mime, f"{major}/*", "*/*"):
+            return True
+    return False
+
+
+def sse_event(data: Any = None, *, event: str | None = "message", event_id: str | None = None,
+              retry_ms: int | None = None) -> str:
+    """One Server-Sent Event; `data=None` gives an empty data line (a priming event)."""
+    lines = []
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    if retry_ms is not None:
+        lines.append(f"retry: {retry_ms}")
+    if event and data is not None:
+        lines.append(f"event: {event}")
+    if data is None:
+        lines.append("data:")
+    else:
+        text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        lines.extend(f"data: {line}" for line in text.split("\n"))
+    return "\n".join(lines) + "\n\n"
+
+
+KEEPALIVE = ": keepalive\n\n"
+
+
+class StreamGate:
+    """Caps open streams per client and in total, so plain POSTs always find a connection slot."""
+
+    def __init__(self, total: int, per_client: int) -> None:
+        self.total, self.per_client = total, per_client
+        self._open: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    @property
+    def open_streams(self) -> int:
+        """How many streams are open in this worker."""
+        return sum(self._open.values())
+
+    def refuse(self, client: str) -> Response | None:
+        """An error reply if one more stream for `client` would exceed a cap."""
+        if self._open[client] >= self.per_client:
+            return rpc_error(429, jsonrpc.INVALID_REQUEST,
+                             f"Too many open streams for this client (limit {self.per_client}); close one and retry",
+                             headers={"Retry-After": "5"})
+        if self.open_streams >= self.total:
+            return rpc_error(503, jsonrpc.INVALID_REQUEST,
+                             f"Server stream capacity reached ({self.total} open streams); retry shortly",
+                             headers={"Retry-After": "5"})
+        return None
+
+    @contextmanager
+    def hold(self, client: str) -> Iterator[None]:
+        """Count a stream as open for the duration of the block."""
+        with self._lock:
+            self._open[client] += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._open[client] -= 1
+                if self._open[client] <= 0:
+                    del self._open[client]
+
+
+def client_key() -> str:
+    """Who a stream belongs to for the per-client cap: the token subject when known, else the address."""
+    caller = getattr(request, "mcp_caller", None)
+    subject = getattr(caller, "subject", None)
+    if subject and subject != "anonymous":
+        return f"sub:{subject}"
+    return f"ip:{request.remote_addr}"

@@ -1,0 +1,156 @@
+"""JSON-RPC 2.0 envelopes: parsing, validation and error objects.
+
+Transport-independent. A transport hands raw bytes to `parse_body`; what comes
+back is either a list of validated messages or a `JsonRpcError` to send.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+RESOURCE_NOT_FOUND = -32002
+REQUEST_CANCELLED = -32800  # only used internally; cancelled requests get no response
+
+MAX_DEPTH = 64
+
+
+class JsonRpcError(Exception):
+    """An error to be answered as a JSON-RPC error object."""
+
+    def __init__(self, code: int, message: str, data: Any = None, id: Any = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.data, self.id = code, message, data, id
+
+    def to_wire(self) -> dict[str, Any]:
+        """The error response object."""
+        err: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            err["data"] = self.data
+        return {"jsonrpc": "2.0", "id": self.id, "error": err}
+
+
+class _Id(fields.Field):
+    """A request id: a string or an integer (not a bool, not null)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ValidationError("must be a string or an integer")
+        return value
+
+
+class MessageSchema(Schema):
+    """Any JSON-RPC 2.0 message: request, notification, response or error."""
+
+    jsonrpc = fields.String(required=True, validate=validate.Equal("2.0", error="must be exactly \"2.0\""))
+    id = _Id()
+    method = fields.String(validate=validate.Length(min=1, max=256))
+    params = fields.Dict()
+    result = fields.Dict()
+    error = fields.Dict()
+
+    @validates_schema
+    def _shape(self, data: dict[str, Any], **kwargs: Any) -> None:
+        has_method = "method" in data
+        is_response = "result" in data or "error" in data
+        if has_method and is_response:
+            raise ValidationError("a message cannot carry both method and result/error")
+        if not has_method and not is_response:
+            raise ValidationError("a message needs a method (request/notification) or a result/error (response)")
+        if is_response and "id" not in data:
+            raise ValidationError("a response needs an id")
+
+
+_SCHEMA = MessageSchema()
+
+
+def _depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    """Nesting depth, bounded so hostile input cannot cost much."""
+    stack = [(value, 1)]
+    deepest = 0
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return depth
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
+def load_json(body: bytes) -> Any:
+    """Parse bytes as JSON, raising a -32700 JsonRpcError."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise JsonRpcError(PARSE_ERROR, f"Parse error: body is not valid JSON ({exc.__class__.__name__})") from None
+    if _depth(data) > MAX_DEPTH:
+        raise JsonRpcError(INVALID_REQUEST, f"Invalid Request: JSON nested deeper than {MAX_DEPTH} levels")
+    return data
+
+
+def validate_message(raw: Any) -> dict[str, Any]:
+    """Validate one message object; raises JsonRpcError(-32600) naming the problem."""
+    if not isinstance(raw, dict):
+        raise JsonRpcError(INVALID_REQUEST, "Invalid Request: a message must be a JSON object")
+    msg_id = raw.get("id") if isinstance(raw.get("id"), (str, int)) and not isinstance(raw.get("id"), bool) else None
+    try:
+        # Keep unknown members (e.g. a client's extra keys) out of the way, but intact.
+        _SCHEMA.load({k: raw[k] for k in MessageSchema._declared_fields if k in raw})
+    except ValidationError as exc:
+        raise JsonRpcError(INVALID_REQUEST, f"Invalid Request: {_describe(exc.messages)}", id=msg_id) from None
+    return raw
+
+
+def _describe(messages: Any) -> str:
+    """Flatten marshmallow messages into one readable sentence."""
+    if isinstance(messages, dict):
+        parts = []
+        for key, value in messages.items():
+            text = _describe(value)
+            parts.append(text if key == "_schema" else f"{key}: {text}")
+        return "; ".join(parts)
+    if isinstance(messages, list):
+        return "; ".join(_describe(m) for m in messages)
+    return str(messages)
+
+
+def describe_validation(exc: ValidationError) -> str:
+    """A readable sentence for a marshmallow ValidationError."""
+    return _describe(exc.messages)
+
+
+def is_request(msg: dict[str, Any]) -> bool:
+    """True for a request (method + id)."""
+    return "method" in msg and "id" in msg
+
+
+def is_notification(msg: dict[str, Any]) -> bool:
+    """True for a notification (method, no id)."""
+    return "method" in msg and "id" not in msg
+
+
+def is_response(msg: dict[str, Any]) -> bool:
+    """True for a response or error response."""
+    return "method" not in msg
+
+
+def result(msg_id: Any, value: dict[str, Any]) -> dict[str, Any]:
+    """A success response."""
+    return {"jsonrpc": "2.0", "id": msg_id, "result": value}
+
+
+def notification(method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A notification message."""
+    msg: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+    if params is not None:
+        msg["params"] = params
+    return msg

@@ -1,0 +1,236 @@
+"""The registry that tools, resources and prompts plug into.
+
+A `Registry` is plain data: the protocol layer (`server.py`) reads it to answer
+`tools/list`, `tools/call`, `resources/*`, `prompts/*` and `completion/complete`.
+Tests and the conformance build register extra entries through the same calls.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from marshmallow import Schema
+
+from .schema_gen import schema_to_json
+
+TOOL_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+
+
+@dataclass
+class ToolResult:
+    """What a tool returns: content blocks, optional structured content, error flag."""
+
+    content: list[dict[str, Any]]
+    structured: dict[str, Any] | None = None
+    is_error: bool = False
+    meta: dict[str, Any] | None = None
+
+    @classmethod
+    def text(cls, text: str, *, is_error: bool = False) -> "ToolResult":
+        """A result holding one text block."""
+        return cls(content=[{"type": "text", "text": text}], is_error=is_error)
+
+    @classmethod
+    def error(cls, message: str) -> "ToolResult":
+        """A tool-level failure the model can read and act on."""
+        return cls.text(message, is_error=True)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The `CallToolResult` object as sent on the wire."""
+        out: dict[str, Any] = {"content": self.content, "isError": self.is_error}
+        if self.structured is not None:
+            out["structuredContent"] = self.structured
+        if self.meta:
+            out["_meta"] = self.meta
+        return out
+
+
+class ToolError(Exception):
+    """Raised inside a tool to end the call with an `isError` result."""
+
+
+@dataclass
+class Tool:
+    """One tool: its descriptor and the function that runs it.
+
+    `args` is a marshmallow schema class (validated, and the JSON Schema comes
+    from it) or a raw JSON Schema dict (sent verbatim, not validated here).
+    `handler(ctx, args)` returns a `ToolResult`, or a dict for structured-only tools.
+    """
+
+    name: str
+    description: str
+    handler: Callable[..., Any]
+    args: type[Schema] | dict[str, Any] | None = None
+    title: str | None = None
+    output_schema: dict[str, Any] | None = None
+    annotations: dict[str, Any] = field(default_factory=dict)
+    scope: str = "attio:read"
+    meta: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if not TOOL_NAME.match(self.name):
+            raise ValueError(f"invalid tool name {self.name!r}")
+        self._input_schema = self._build_input_schema()
+
+    def _build_input_schema(self) -> dict[str, Any]:
+        if self.args is None:
+            return {"type": "object", "properties": {}, "additionalProperties": False}
+        if isinstance(self.args, dict):
+            return self.args
+        return schema_to_json(self.args)
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        """The tool's `inputSchema` (JSON Schema 2020-12)."""
+        return self._input_schema
+
+    def load_args(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """Validate arguments; raises marshmallow.ValidationError."""
+        if self.args is None or isinstance(self.args, dict):
+            return dict(raw)
+        return self.args().load(raw)
+
+    def descriptor(self) -> dict[str, Any]:
+        """The entry in `tools/list`."""
+        out: dict[str, Any] = {"name": self.name, "description": self.description,
+                               "inputSchema": self.input_schema}
+        if self.title:
+            out["title"] = self.title
+        if self.output_schema is not None:
+            out["outputSchema"] = self.output_schema
+        if self.annotations:
+            out["annotations"] = {"title": self.title, **self.annotations} if self.title else dict(self.annotations)
+        meta = {"securitySchemes": [{"type": "oauth2", "scopes": [self.scope]}]}
+        if self.meta:
+            meta.update(self.meta)
+        out["_meta"] = meta
+        return out
+
+
+@dataclass
+class Resource:
+    """A fixed resource: `read(ctx)` returns a list of contents dicts."""
+
+    uri: str
+    name: str
+    read: Callable[..., list[dict[str, Any]]]
+    description: str | None = None
+    mime_type: str | None = None
+    title: str | None = None
+    subscribable: bool = False
+
+    def descriptor(self) -> dict[str, Any]:
+        """The entry in `resources/list`."""
+        out = {"uri": self.uri, "name": self.name}
+        for key, value in (("title", self.title), ("description", self.description),
+                           ("mimeType", self.mime_type)):
+            if value:
+                out[key] = value
+        return out
+
+
+@dataclass
+class ResourceTemplate:
+    """A URI template; `match(uri)` gives the variables, `read(ctx, **vars)` the contents."""
+
+    uri_template: str
+    name: str
+    read: Callable[..., list[dict[str, Any]]]
+    description: str | None = None
+    mime_type: str | None = None
+    title: str | None = None
+    complete: Callable[..., list[str]] | None = None
+
+    def __post_init__(self) -> None:
+        parts = re.split(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", self.uri_template)
+        pattern = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts))
+        self._pattern = re.compile(f"^{pattern}$")
+
+    def match(self, uri: str) -> dict[str, str] | None:
+        """The template variables if `uri` fits this template."""
+        m = self._pattern.match(uri)
+        return m.groupdict() if m else None
+
+    def descriptor(self) -> dict[str, Any]:
+        """The entry in `resources/templates/list`."""
+        out = {"uriTemplate": self.uri_template, "name": self.name}
+        for key, value in (("title", self.title), ("description", self.description),
+                           ("mimeType", self.mime_type)):
+            if value:
+                out[key] = value
+        return out
+
+
+@dataclass
+class PromptArgument:
+    """One named prompt argument."""
+
+    name: str
+    description: str = ""
+    required: bool = False
+
+
+@dataclass
+class Prompt:
+    """A prompt: `render(ctx, args)` returns the `messages` list."""
+
+    name: str
+    description: str
+    render: Callable[..., list[dict[str, Any]]]
+    arguments: list[PromptArgument] = field(default_factory=list)
+    title: str | None = None
+    complete: Callable[..., list[str]] | None = None
+
+    def descriptor(self) -> dict[str, Any]:
+        """The entry in `prompts/list`."""
+        out: dict[str, Any] = {"name": self.name, "description": self.description}
+        if self.title:
+            out["title"] = self.title
+        if self.arguments:
+            out["arguments"] = [{"name": a.name, "description": a.description, "required": a.required}
+                                for a in self.arguments]
+        return out
+
+
+class Registry:
+    """Ordered collections of tools, resources, templates and prompts."""
+
+    def __init__(self) -> None:
+        self.tools: dict[str, Tool] = {}
+        self.resources: dict[str, Resource] = {}
+        self.templates: list[ResourceTemplate] = []
+        self.prompts: dict[str, Prompt] = {}
+
+    def add_tool(self, tool: Tool) -> Tool:
+        """Register a tool; names are unique."""
+        if tool.name in self.tools:
+            raise ValueError(f"tool {tool.name!r} is already registered")
+        self.tools[tool.name] = tool
+        return tool
+
+    def add_resource(self, resource: Resource) -> Resource:
+        """Register a fixed resource."""
+        self.resources[resource.uri] = resource
+        return resource
+
+    def add_template(self, template: ResourceTemplate) -> ResourceTemplate:
+        """Register a resource template."""
+        self.templates.append(template)
+        return template
+
+    def add_prompt(self, prompt: Prompt) -> Prompt:
+        """Register a prompt; names are unique."""
+        if prompt.name in self.prompts:
+            raise ValueError(f"prompt {prompt.name!r} is already registered")
+        self.prompts[prompt.name] = prompt
+        return prompt
+
+    def find_template(self, uri: str) -> tuple[ResourceTemplate, dict[str, str]] | None:
+        """The first template matching `uri`, with its variables."""
+        for template in self.templates:
+            found = template.match(uri)
+            if found is not None:
+                return template, found
+        return None

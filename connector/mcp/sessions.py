@@ -1,0 +1,158 @@
+"""MCP sessions: negotiated state, in-flight requests and the per-session message bus.
+
+A session lives in one worker's memory. Running several workers needs a shared
+store; `connector.config` refuses that combination until one is configured,
+rather than letting sessions vanish between workers.
+"""
+from __future__ import annotations
+
+import itertools
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import gevent.event
+import gevent.queue
+import gevent.lock
+
+LOG_LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
+
+
+@dataclass
+class InFlight:
+    """A request being handled: cancelling it sets the event."""
+
+    request_id: Any
+    cancelled: gevent.event.Event = field(default_factory=gevent.event.Event)
+
+
+@dataclass
+class Session:
+    """One client's MCP session."""
+
+    id: str
+    transport: str  # "streamable" or "sse"
+    protocol_version: str | None = None
+    client_info: dict[str, Any] = field(default_factory=dict)
+    client_capabilities: dict[str, Any] = field(default_factory=dict)
+    initialized: bool = False
+    log_level: str = "info"
+    subject: str | None = None
+    client_key: str = ""
+    created: float = field(default_factory=time.monotonic)
+    last_seen: float = field(default_factory=time.monotonic)
+    in_flight: dict[Any, InFlight] = field(default_factory=dict)
+    pending: dict[str, gevent.event.AsyncResult] = field(default_factory=dict)
+    subscriptions: set[str] = field(default_factory=set)
+    outbox: gevent.queue.Queue = field(default_factory=lambda: gevent.queue.Queue(maxsize=1000))
+    stream_open: bool = False
+    closed: bool = False
+    _ids: Any = field(default_factory=itertools.count)
+
+    def touch(self) -> None:
+        """Mark the session as used now."""
+        self.last_seen = time.monotonic()
+
+    def next_server_request_id(self) -> str:
+        """A fresh id for a server→client request."""
+        return f"srv-{next(self._ids)}"
+
+    def begin(self, request_id: Any) -> InFlight | None:
+        """Register an in-flight request; None if that id is already in flight."""
+        key = _id_key(request_id)
+        if key in self.in_flight:
+            return None
+        entry = self.in_flight[key] = InFlight(request_id)
+        return entry
+
+    def end(self, request_id: Any) -> None:
+        """Forget an in-flight request."""
+        self.in_flight.pop(_id_key(request_id), None)
+
+    def cancel(self, request_id: Any) -> bool:
+        """Cancel an in-flight request; False if it is not running."""
+        entry = self.in_flight.get(_id_key(request_id))
+        if entry is None:
+            return False
+        entry.cancelled.set()
+        return True
+
+    def deliver(self, message: dict[str, Any]) -> bool:
+        """Hand a client's response to the server request waiting for it."""
+        waiter = self.pending.pop(str(message.get("id")), None)
+        if waiter is None:
+            return False
+        waiter.set(message)
+        return True
+
+    def close(self) -> None:
+        """End the session: cancel what runs, wake what waits."""
+        self.closed = True
+        for entry in list(self.in_flight.values()):
+            entry.cancelled.set()
+        for waiter in list(self.pending.values()):
+            waiter.set({"error": {"code": -32000, "message": "session closed"}})
+        self.pending.clear()
+        try:
+            self.outbox.put_nowait(None)  # wakes a stream so it can end
+        except gevent.queue.Full:
+            pass
+
+
+def _id_key(request_id: Any) -> str:
+    # 1 and "1" are different JSON-RPC ids.
+    return f"{type(request_id).__name__}:{request_id}"
+
+
+class SessionStore:
+    """In-memory sessions with an idle timeout and a size cap."""
+
+    def __init__(self, idle_timeout: float = 3600.0, max_sessions: int = 10000) -> None:
+        self.idle_timeout = idle_timeout
+        self.max_sessions = max_sessions
+        self._sessions: dict[str, Session] = {}
+        self._lock = gevent.lock.RLock()
+
+    def create(self, transport: str, **attrs: Any) -> Session:
+        """A new session with a cryptographically random id."""
+        with self._lock:
+            self._sweep()
+            session = Session(id=secrets.token_urlsafe(32), transport=transport, **attrs)
+            self._sessions[session.id] = session
+            return session
+
+    def get(self, session_id: str | None) -> Session | None:
+        """The live session with that id, or None."""
+        if not session_id:
+            return None
+        session = self._sessions.get(session_id)
+        if session is None or session.closed:
+            return None
+        if time.monotonic() - session.last_seen > self.idle_timeout and not session.stream_open:
+            self.delete(session_id)
+            return None
+        session.touch()
+        return session
+
+    def delete(self, session_id: str) -> bool:
+        """End and forget a session; False if unknown."""
+        with self._lock:
+            session = self._sessions.pop(session_id, None)
+        if session is None:
+            return False
+        session.close()
+        return True
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def _sweep(self) -> None:
+        now = time.monotonic()
+        for sid, s in list(self._sessions.items()):
+            if now - s.last_seen > self.idle_timeout and not s.stream_open:
+                self.delete(sid)
+        if len(self._sessions) >= self.max_sessions:
+            idle = sorted((s for s in self._sessions.values() if not s.stream_open), key=lambda s: s.last_seen)
+            for s in idle[: max(1, len(self._sessions) - self.max_sessions + 1)]:
+                self.delete(s.id)

@@ -1,0 +1,140 @@
+"""Legacy HTTP+SSE transport (2024-11-05): GET /sse opens the stream, POST /messages sends.
+
+Every reply and notification travels on the GET stream; the POST only gets 202.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import gevent
+import gevent.queue
+from flask import Blueprint, Response, current_app, request
+
+from . import jsonrpc
+from .http_common import KEEPALIVE, SSE_HEADERS, accepts, check_origin_and_host, client_key, rpc_error, sse_event
+from .jsonrpc import INVALID_REQUEST, JsonRpcError
+from .server import SUPPORTED_VERSIONS
+
+bp = Blueprint("mcp_sse", __name__)
+
+
+def _ext() -> Any:
+    return current_app.extensions["mcp"]
+
+
+def _guard() -> tuple[Any, Response | None]:
+    refused = check_origin_and_host()
+    if refused is not None:
+        return None, refused
+    outcome = _ext().authenticate(request)
+    if isinstance(outcome, Response):
+        return None, outcome
+    request.mcp_caller = outcome
+    return outcome, None
+
+
+@bp.route("/sse", methods=["GET"])
+@bp.route("/sse/", methods=["GET"])
+def open_stream() -> Response:
+    """Open a session and its event stream; the first event names the POST endpoint."""
+    caller, refused = _guard()
+    if refused is not None:
+        return refused
+    if not accepts("text/event-stream"):
+        return rpc_error(406, INVALID_REQUEST, "Not Acceptable: GET /sse opens an SSE stream; Accept must list text/event-stream")
+    ext = _ext()
+    key = client_key()
+    refused = ext.gate.refuse(key)
+    if refused is not None:
+        return refused
+    session = ext.sessions.create("sse", protocol_version="2024-11-05", subject=caller.subject, client_key=key)
+    session.stream_open = True
+    # A relative path keeps the proxy prefix and the client's own origin (the SDK insists on it).
+    endpoint = f"{request.script_root}/messages?sessionId={session.id}"
+    return Response(_events(ext, session, key, endpoint), mimetype="text/event-stream", headers=SSE_HEADERS)
+
+
+def _events(ext: Any, session: Any, key: str, endpoint: str) -> Iterator[str]:
+    with ext.gate.hold(key):
+        try:
+            yield sse_event(endpoint, event="endpoint")
+            while not session.closed and not ext.shutting_down:
+                try:
+                    message = session.outbox.get(timeout=ext.keepalive_interval)
+                except gevent.queue.Empty:
+                    yield KEEPALIVE
+                    continue
+                if message is None:
+                    return
+                yield sse_event(message)
+        finally:
+            # The client went away (or we are shutting down): the session goes with its stream.
+            session.stream_open = False
+            ext.sessions.delete(session.id)
+
+
+@bp.route("/sse", methods=["HEAD"])
+@bp.route("/sse/", methods=["HEAD"])
+def probe() -> Response:
+    """Answer HEAD probes without opening a stream."""
+    refused = check_origin_and_host()
+    return Response(status=refused.status_code if refused is not None else 200)
+
+
+@bp.route("/messages", methods=["POST"])
+@bp.route("/messages/", methods=["POST"])
+def post_message() -> Response:
+    """Accept one message for a session; the answer goes out on its stream."""
+    caller, refused = _guard()
+    if refused is not None:
+        return refused
+    ext = _ext()
+    session_id = request.args.get("sessionId") or request.args.get("session_id")
+    if not session_id:
+        return rpc_error(400, INVALID_REQUEST, "Bad Request: the sessionId query parameter is required")
+    session = ext.sessions.get(session_id)
+    if session is None or session.transport != "sse" or (ext.auth_enabled and session.subject != caller.subject):
+        return rpc_error(404, INVALID_REQUEST, "Session not found: open a new stream with GET /sse")
+    ctype = (request.mimetype or "").lower()
+    if ctype != "application/json":
+        return rpc_error(415, INVALID_REQUEST, f"Unsupported Media Type: Content-Type must be application/json, not {ctype or 'missing'}")
+    try:
+        data = jsonrpc.load_json(request.get_data(cache=False))
+        if isinstance(data, list):
+            raise JsonRpcError(INVALID_REQUEST, "Invalid Request: the 2024-11-05 transport takes one message per POST")
+        msg = jsonrpc.validate_message(data)
+    except JsonRpcError as exc:
+        return rpc_error(400, exc.code, exc.message, msg_id=exc.id)
+
+    def emit(message: dict[str, Any]) -> bool:
+        try:
+            session.outbox.put(message, timeout=5)
+        except gevent.queue.Full:
+            return False
+        return True
+
+    if msg.get("method") == "initialize" and jsonrpc.is_request(msg):
+        try:
+            result, attrs = ext.server.initialize(msg.get("params"), SUPPORTED_VERSIONS)
+        except JsonRpcError as exc:
+            exc.id = msg["id"]
+            emit(exc.to_wire())
+            return Response("Accepted", status=202)
+        for name, value in attrs.items():
+            setattr(session, name, value)
+        ext.log_first_contact(session, request)
+        emit(jsonrpc.result(msg["id"], result))
+        return Response("Accepted", status=202)
+    if not jsonrpc.is_request(msg):
+        ext.server.handle(msg, session, caller, emit)
+        return Response("Accepted", status=202)
+    app = current_app._get_current_object()
+
+    def work() -> None:
+        with app.app_context():
+            reply = ext.server.handle(msg, session, caller, emit)
+        if reply is not None:
+            emit(reply)
+
+    gevent.spawn(work)
+    return Response("Accepted", status=202)

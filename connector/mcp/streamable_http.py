@@ -1,0 +1,267 @@
+"""Streamable HTTP transport (2025-03-26 … 2025-11-25): POST/GET/DELETE/HEAD on /mcp.
+
+A request is answered with JSON unless the call emits a notification or a
+server→client request first; then the reply switches to an SSE stream.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import gevent
+import gevent.queue
+from flask import Blueprint, Response, current_app, request
+
+from . import jsonrpc
+from .http_common import (KEEPALIVE, SSE_HEADERS, accepts, check_origin_and_host, client_key, json_response,
+                          rpc_error, sse_event)
+from .jsonrpc import INVALID_REQUEST, JsonRpcError
+from .server import STREAMABLE_VERSIONS
+
+bp = Blueprint("mcp_streamable", __name__)
+
+SESSION_HEADER = "Mcp-Session-Id"
+VERSION_HEADER = "MCP-Protocol-Version"
+ALLOW = "GET, POST, DELETE, HEAD"
+
+
+def _ext() -> Any:
+    return current_app.extensions["mcp"]
+
+
+def _guard() -> tuple[Any, Response | None]:
+    """Origin/Host first, then authentication; returns (caller, error reply)."""
+    refused = check_origin_and_host()
+    if refused is not None:
+        return None, refused
+    outcome = _ext().authenticate(request)
+    if isinstance(outcome, Response):
+        return None, outcome
+    request.mcp_caller = outcome
+    return outcome, None
+
+
+@bp.route("/mcp", methods=["POST"])
+@bp.route("/mcp/", methods=["POST"])
+def post() -> Response:
+    """Receive one message (or a 2025-03-26 batch) from the client."""
+    caller, refused = _guard()
+    if refused is not None:
+        return refused
+    if not (accepts("application/json") or accepts("text/event-stream")):
+        return rpc_error(406, INVALID_REQUEST, "Not Acceptable: Accept must list application/json and text/event-stream")
+    ctype = (request.mimetype or "").lower()
+    if ctype != "application/json":
+        return rpc_error(415, INVALID_REQUEST, f"Unsupported Media Type: Content-Type must be application/json, not {ctype or 'missing'}")
+    try:
+        data = jsonrpc.load_json(request.get_data(cache=False))
+    except JsonRpcError as exc:
+        return json_response(exc.to_wire(), 400)
+    ext = _ext()
+    session_id = request.headers.get(SESSION_HEADER)
+    session = ext.sessions.get(session_id) if session_id else None
+    if session is not None and ext.auth_enabled and session.subject != caller.subject:
+        session = None  # a session belongs to the subject that opened it; others do not see it
+    header_version = request.headers.get(VERSION_HEADER)
+    if isinstance(data, list):
+        return _batch(data, session, session_id, header_version, caller)
+    try:
+        msg = jsonrpc.validate_message(data)
+    except JsonRpcError as exc:
+        return json_response(exc.to_wire(), 400)
+    if msg.get("method") == "initialize":
+        return _initialize(msg, caller)
+    problem = _session_problem(session, session_id, header_version)
+    if problem is not None:
+        return problem
+    if not jsonrpc.is_request(msg):
+        ext.server.handle(msg, session, caller, lambda m: False)
+        return Response(status=202)
+    return _answer(msg, session, caller)
+
+
+def _session_problem(session: Any, session_id: str | None, header_version: str | None) -> Response | None:
+    if not session_id:
+        return rpc_error(400, INVALID_REQUEST, f"Bad Request: {SESSION_HEADER} header is required; send initialize first")
+    if session is None:
+        return rpc_error(404, INVALID_REQUEST, "Session not found: it expired or was terminated; initialize a new one")
+    if session.transport != "streamable":
+        return rpc_error(400, INVALID_REQUEST, "Bad Request: that session belongs to the /sse transport")
+    if header_version and header_version not in STREAMABLE_VERSIONS:
+        return rpc_error(400, INVALID_REQUEST, f"Bad Request: unsupported {VERSION_HEADER} {header_version!r}; "
+                         f"supported: {', '.join(STREAMABLE_VERSIONS)}")
+    return None
+
+
+def _initialize(msg: dict[str, Any], caller: Any) -> Response:
+    ext = _ext()
+    if not jsonrpc.is_request(msg):
+        return rpc_error(400, INVALID_REQUEST, "Invalid Request: initialize must be a request with an id")
+    try:
+        result, attrs = ext.server.initialize(msg.get("params"), STREAMABLE_VERSIONS)
+    except JsonRpcError as exc:
+        exc.id = msg["id"]
+        return json_response(exc.to_wire(), 400)
+    session = ext.sessions.create("streamable", subject=caller.subject, client_key=client_key(), **attrs)
+    ext.log_first_contact(session, request)
+    return json_response(jsonrpc.result(msg["id"], result), headers={SESSION_HEADER: session.id})
+
+
+def _batch(items: list[Any], session: Any, session_id: str | None, header_version: str | None,
+           caller: Any) -> Response:
+    """2025-03-26 batches; later versions refuse them."""
+    version = session.protocol_version if session is not None else (header_version or "2025-03-26")
+    if version != "2025-03-26":
+        return rpc_error(400, INVALID_REQUEST, f"Invalid Request: JSON-RPC batches are not allowed in protocol version {version}")
+    if not items:
+        return rpc_error(400, INVALID_REQUEST, "Invalid Request: empty batch")
+    if any(isinstance(i, dict) and i.get("method") == "initialize" for i in items):
+        return rpc_error(400, INVALID_REQUEST, "Invalid Request: initialize must not be part of a batch")
+    problem = _session_problem(session, session_id, header_version)
+    if problem is not None:
+        return problem
+    replies = []
+    for item in items:
+        try:
+            msg = jsonrpc.validate_message(item)
+        except JsonRpcError as exc:
+            replies.append(exc.to_wire())
+            continue
+        reply = _ext().server.handle(msg, session, caller, lambda m: False)
+        if reply is not None:
+            replies.append(reply)
+    return json_response(replies) if replies else Response(status=202)
+
+
+def _answer(msg: dict[str, Any], session: Any, caller: Any) -> Response:
+    """Run a request; JSON if it finishes without emitting, else an SSE stream."""
+    ext = _ext()
+    can_stream = accepts("text/event-stream")
+    events: gevent.queue.Queue = gevent.queue.Queue()
+
+    def emit(message: dict[str, Any]) -> bool:
+        if not can_stream:
+            return False
+        events.put(("message", message))
+        return True
+
+    app = current_app._get_current_object()
+
+    def work() -> None:
+        try:
+            with app.app_context():
+                reply = ext.server.handle(msg, session, caller, emit)
+        except BaseException:  # pragma: no cover - handle() already turns errors into replies
+            reply = JsonRpcError(jsonrpc.INTERNAL_ERROR, "Internal error", id=msg["id"]).to_wire()
+        events.put(("final", reply))
+
+    gevent.spawn(work)
+    wait = ext.first_event_wait if can_stream else None
+    try:
+        kind, payload = events.get(timeout=wait)
+    except gevent.queue.Empty:
+        kind, payload = "quiet", None  # slow call: open the stream now so proxies see a first byte
+    if kind == "final" and (accepts("application/json") or payload is None):
+        return json_response(payload) if payload is not None else Response(status=202)
+    return Response(_stream(ext, session, kind, payload, events.get), status=200,
+                    mimetype="text/event-stream", headers=SSE_HEADERS)
+
+
+def _stream(ext: Any, session: Any, kind: str, payload: Any,
+            next_event: Callable[..., tuple[str, Any]]) -> Iterator[str]:
+    """The SSE body of one request's reply; ends after the response."""
+    stream_id = ext.next_stream_id()
+    seq = 0
+
+    def frame(message: Any) -> str:
+        nonlocal seq
+        seq += 1
+        return sse_event(message, event_id=f"{stream_id}-{seq}")
+
+    if session.protocol_version >= "2025-11-25":
+        yield sse_event(None, event=None, event_id=f"{stream_id}-0", retry_ms=1000)
+    elif kind == "quiet":
+        yield KEEPALIVE
+    while True:
+        if kind == "final":
+            if payload is not None:
+                yield frame(payload)
+            return
+        if kind == "message":
+            yield frame(payload)
+        try:
+            kind, payload = next_event(timeout=ext.keepalive_interval)
+        except gevent.queue.Empty:
+            kind, payload = "quiet", None
+            yield KEEPALIVE
+
+
+@bp.route("/mcp", methods=["GET"])
+@bp.route("/mcp/", methods=["GET"])
+def listen() -> Response:
+    """The optional standalone stream for server-initiated messages."""
+    caller, refused = _guard()
+    if refused is not None:
+        return refused
+    if not accepts("text/event-stream"):
+        return rpc_error(406, INVALID_REQUEST, "Not Acceptable: GET /mcp opens an SSE stream; Accept must list text/event-stream")
+    ext = _ext()
+    session_id = request.headers.get(SESSION_HEADER)
+    session = ext.sessions.get(session_id) if session_id else None
+    if session is not None and ext.auth_enabled and session.subject != caller.subject:
+        session = None
+    problem = _session_problem(session, session_id, request.headers.get(VERSION_HEADER))
+    if problem is not None:
+        return problem
+    if session.stream_open:
+        return rpc_error(409, INVALID_REQUEST, "Conflict: this session already has an open GET stream")
+    key = client_key()
+    refused = ext.gate.refuse(key)
+    if refused is not None:
+        return refused
+    session.stream_open = True
+    return Response(_listen_stream(ext, session, key), mimetype="text/event-stream", headers=SSE_HEADERS)
+
+
+def _listen_stream(ext: Any, session: Any, key: str) -> Iterator[str]:
+    with ext.gate.hold(key):
+        try:
+            yield KEEPALIVE
+            while not session.closed and not ext.shutting_down:
+                try:
+                    message = session.outbox.get(timeout=ext.keepalive_interval)
+                except gevent.queue.Empty:
+                    yield KEEPALIVE
+                    continue
+                if message is None:
+                    return
+                yield sse_event(message)
+        finally:
+            session.stream_open = False
+
+
+@bp.route("/mcp", methods=["DELETE"])
+@bp.route("/mcp/", methods=["DELETE"])
+def terminate() -> Response:
+    """End a session."""
+    caller, refused = _guard()
+    if refused is not None:
+        return refused
+    ext = _ext()
+    session_id = request.headers.get(SESSION_HEADER)
+    if not session_id:
+        return rpc_error(400, INVALID_REQUEST, f"Bad Request: {SESSION_HEADER} header is required")
+    session = ext.sessions.get(session_id)
+    if session is None or (ext.auth_enabled and session.subject != caller.subject):
+        return rpc_error(404, INVALID_REQUEST, "Session not found")
+    ext.sessions.delete(session_id)
+    return Response(status=204)
+
+
+@bp.route("/mcp", methods=["HEAD", "OPTIONS"])
+@bp.route("/mcp/", methods=["HEAD", "OPTIONS"])
+def probe() -> Response:
+    """Answer HEAD/OPTIONS probes quickly, without a body."""
+    refused = check_origin_and_host()
+    if refused is not None:
+        return Response(status=refused.status_code)
+    return Response(status=200 if request.method == "HEAD" else 204, headers={"Allow": ALLOW})

@@ -1,0 +1,1 @@
+"""Operator surface: health and readiness."""

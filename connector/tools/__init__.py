@@ -1,0 +1,12 @@
+"""The tools, resources and prompts this connector publishes, one module per family."""
+from __future__ import annotations
+
+from ..mcp.registry import Registry
+from . import prompts, resources, search
+
+
+def register_all(registry: Registry) -> None:
+    """Register every published tool, resource and prompt."""
+    search.register(registry)
+    resources.register(registry)
+    prompts.register(registry)

@@ -1,0 +1,73 @@
+"""gunicorn settings: gevent workers, stream-friendly timeouts, demo Attio side process.
+
+Every value can be overridden from the environment; see docs/operations.md.
+"""
+import os
+import sys
+
+_port = os.environ.get("PORT")
+# PaaS platforms (Heroku, Render) set PORT and route to 0.0.0.0; locally we stay on loopback.
+bind = os.environ.get("BIND") or (f"0.0.0.0:{_port}" if _port else "127.0.0.1:8000")
+os.environ["CONNECTOR_BIND"] = bind
+
+worker_class = "gevent"
+# One gevent worker serves thousands of connections, and MCP sessions live in worker memory.
+# WEB_CONCURRENCY (set by Heroku) is deliberately not used: several workers would split sessions.
+workers = int(os.environ.get("CONNECTOR_WORKERS", "1"))
+# Every open SSE stream holds a connection; MAX_STREAMS (app setting) stays below this so POSTs always fit.
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))
+# For gevent workers this is a heartbeat, not a request limit: long streams are fine.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# Heroku kills 30 s after SIGTERM; open streams hold the worker until this runs out.
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "20"))
+# Above the Heroku router's 90 s idle keep-alive, so the router closes idle connections, not us.
+keepalive = int(os.environ.get("KEEPALIVE", "95"))
+max_requests = int(os.environ.get("MAX_REQUESTS", "0"))
+max_requests_jitter = int(os.environ.get("MAX_REQUESTS_JITTER", "0"))
+# Imports after the gevent worker patches; preloading would import requests/ssl unpatched.
+preload_app = False
+accesslog = os.environ.get("ACCESS_LOG", "-")
+# %(U)s is the path without the query string: /messages?sessionId=… never reaches the log.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s"'
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+proc_name = "attio-connector"
+
+_demo = None
+
+
+def on_starting(server):
+    """Validate settings before any worker starts; in demo mode start the demo Attio."""
+    global _demo
+    from connector.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        sys.stderr.write(f"\nconfiguration error: {exc}\n\n")
+        sys.exit(2)
+    if settings["MODE"] == "demo" and not os.environ.get("ATTIO_API_URL"):
+        from connector.attio.demo.runner import start_demo_attio
+
+        _demo = start_demo_attio()
+        os.environ["ATTIO_API_URL"] = _demo.url
+        server.log.info("DEMO MODE: built-in sample Attio workspace running at %s", _demo.url)
+
+
+def when_ready(server):
+    """Say where to point an MCP client."""
+    host, _, port = bind.rpartition(":")
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    public = os.environ.get("PUBLIC_URL")
+    url = f"{public.rstrip('/')}/mcp" if public else f"http://{shown}:{port}/mcp"
+    banner = f"\n  Attio Connector is up.\n  MCP URL (Streamable HTTP): {url}\n  Legacy SSE URL:            {url[:-4]}/sse\n"
+    if _demo is not None:
+        banner += "  Mode: DEMO (built-in sample workspace, no credentials needed)\n"
+    sys.stdout.write(banner + "\n")
+    sys.stdout.flush()
+
+
+def on_exit(server):
+    """Stop the demo Attio with the server."""
+    if _demo is not None:
+        _demo.stop()

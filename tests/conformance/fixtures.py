@@ -1,0 +1,207 @@
+"""The fixture tools, resources and prompts the MCP conformance suite names.
+
+Registered through the public registry only, into a conformance build of the
+real app (see `wsgi.py` beside this file). Never part of the product.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import struct
+import wave
+from typing import Any
+
+import gevent
+
+from connector.mcp.registry import (Prompt, PromptArgument, Registry, Resource, ResourceTemplate, Tool,
+                                    ToolError, ToolResult)
+
+# A 1×1 transparent PNG.
+PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+SILENT = {"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True, "openWorldHint": False}
+
+
+def _wav() -> str:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(struct.pack("<" + "h" * 80, *([0] * 80)))
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "text", "text": text}
+
+
+def _tool(registry: Registry, name: str, handler: Any, args: dict[str, Any] | None = None,
+          description: str | None = None) -> None:
+    registry.add_tool(Tool(name=name, description=description or f"Conformance fixture {name}",
+                           handler=handler, args=args, annotations=SILENT))
+
+
+def _string_args(*names: str) -> dict[str, Any]:
+    return {"type": "object", "properties": {n: {"type": "string"} for n in names}, "required": list(names)}
+
+
+def logging_tool(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """Three info log messages about 50 ms apart."""
+    for i, text in enumerate(("Tool execution started", "Tool processing data", "Tool execution completed")):
+        if i:
+            gevent.sleep(0.05)
+        ctx.log("info", text)
+    return ToolResult.text("Tool with logging executed successfully")
+
+
+def progress_tool(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """Progress 0, 50, 100 of 100."""
+    for i, value in enumerate((0, 50, 100)):
+        if i:
+            gevent.sleep(0.05)
+        ctx.progress(value, 100, f"Completed step {i + 1} of 3")
+    return ToolResult.text("Tool with progress executed successfully")
+
+
+def sampling_tool(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """Ask the client's model through sampling/createMessage."""
+    if not ctx.client_supports("sampling"):
+        raise ToolError("The client does not support sampling")
+    answer = ctx.request("sampling/createMessage", {
+        "messages": [{"role": "user", "content": _text(args.get("prompt", ""))}], "maxTokens": 100})
+    content = answer.get("content") or {}
+    return ToolResult.text(f"LLM response: {content.get('text', '') if isinstance(content, dict) else content}")
+
+
+def _elicit(ctx: Any, message: str, schema: dict[str, Any]) -> dict[str, Any]:
+    if not ctx.client_supports("elicitation"):
+        raise ToolError("The client does not support elicitation")
+    return ctx.request("elicitation/create", {"message": message, "requestedSchema": schema})
+
+
+def elicitation_tool(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """Ask the user for a username and an email."""
+    answer = _elicit(ctx, args.get("message", ""), {
+        "type": "object", "properties": {"username": {"type": "string", "description": "User's response"},
+                                         "email": {"type": "string", "description": "User's email address"}},
+        "required": ["username", "email"]})
+    return ToolResult.text(f"User response: action={answer.get('action')}, content={answer.get('content')}")
+
+
+def defaults_tool(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """SEP-1034: every primitive type with a default."""
+    answer = _elicit(ctx, "Please review and update the form fields with defaults", {
+        "type": "object", "properties": {
+            "name": {"type": "string", "description": "User name", "default": "John Doe"},
+            "age": {"type": "integer", "description": "User age", "default": 30},
+            "score": {"type": "number", "description": "User score", "default": 95.5},
+            "status": {"type": "string", "description": "User status", "enum": ["active", "inactive", "pending"],
+                       "default": "active"},
+            "verified": {"type": "boolean", "description": "Verification status", "default": True}},
+        "required": []})
+    return ToolResult.text(f"Elicitation completed: action={answer.get('action')}, content={answer.get('content')}")
+
+
+def enums_tool(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """SEP-1330: the five enum forms."""
+    answer = _elicit(ctx, "Please select options from the enum fields", {
+        "type": "object", "properties": {
+            "untitledSingle": {"type": "string", "enum": ["option1", "option2", "option3"]},
+            "titledSingle": {"type": "string", "oneOf": [{"const": "value1", "title": "First Option"},
+                                                         {"const": "value2", "title": "Second Option"},
+                                                         {"const": "value3", "title": "Third Option"}]},
+            "legacyEnum": {"type": "string", "enum": ["opt1", "opt2", "opt3"],
+                           "enumNames": ["Option One", "Option Two", "Option Three"]},
+            "untitledMulti": {"type": "array", "items": {"type": "string", "enum": ["option1", "option2", "option3"]}},
+            "titledMulti": {"type": "array", "items": {"anyOf": [{"const": "value1", "title": "First Choice"},
+                                                                  {"const": "value2", "title": "Second Choice"},
+                                                                  {"const": "value3", "title": "Third Choice"}]}}},
+        "required": []})
+    return ToolResult.text(f"Elicitation completed: action={answer.get('action')}, content={answer.get('content')}")
+
+
+SCHEMA_2020 = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+    "$defs": {"address": {"type": "object", "properties": {"street": {"type": "string"}, "city": {"type": "string"}}}},
+    "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
+    "additionalProperties": False,
+}
+
+
+def register_tools(registry: Registry) -> None:
+    """The tools of the tools-call-* scenarios."""
+    wav = _wav()
+    _tool(registry, "test_simple_text", lambda ctx, a: ToolResult.text("This is a simple text response for testing."))
+    _tool(registry, "test_image_content",
+          lambda ctx, a: ToolResult([{"type": "image", "data": PNG, "mimeType": "image/png"}]))
+    _tool(registry, "test_audio_content",
+          lambda ctx, a: ToolResult([{"type": "audio", "data": wav, "mimeType": "audio/wav"}]))
+    _tool(registry, "test_embedded_resource", lambda ctx, a: ToolResult([{"type": "resource", "resource": {
+        "uri": "test://embedded-resource", "mimeType": "text/plain", "text": "This is an embedded resource content."}}]))
+    _tool(registry, "test_multiple_content_types", lambda ctx, a: ToolResult([
+        _text("Multiple content types test:"), {"type": "image", "data": PNG, "mimeType": "image/png"},
+        {"type": "resource", "resource": {"uri": "test://mixed-content-resource", "mimeType": "application/json",
+                                          "text": '{"test":"data","value":123}'}}]))
+    _tool(registry, "test_tool_with_logging", logging_tool)
+    _tool(registry, "test_tool_with_progress", progress_tool)
+    _tool(registry, "test_error_handling",
+          lambda ctx, a: ToolResult.error("This tool intentionally returns an error for testing"))
+    _tool(registry, "test_sampling", sampling_tool, _string_args("prompt"))
+    _tool(registry, "test_elicitation", elicitation_tool, _string_args("message"))
+    _tool(registry, "test_elicitation_sep1034_defaults", defaults_tool)
+    _tool(registry, "test_elicitation_sep1330_enums", enums_tool)
+    _tool(registry, "json_schema_2020_12_tool", lambda ctx, a: ToolResult.text(f"Received: {a}"), SCHEMA_2020,
+          "Tool with JSON Schema 2020-12 features")
+    _tool(registry, "test_reconnection", lambda ctx, a: ToolResult.text("Reconnection test completed successfully"))
+
+
+def register_resources(registry: Registry) -> None:
+    """The resources of the resources-* scenarios."""
+    registry.add_resource(Resource(
+        uri="test://static-text", name="static-text", description="A static text resource", mime_type="text/plain",
+        read=lambda ctx: [{"uri": "test://static-text", "mimeType": "text/plain",
+                           "text": "This is the content of the static text resource."}]))
+    registry.add_resource(Resource(
+        uri="test://static-binary", name="static-binary", description="A static binary resource (PNG)",
+        mime_type="image/png", read=lambda ctx: [{"uri": "test://static-binary", "mimeType": "image/png", "blob": PNG}]))
+    registry.add_resource(Resource(
+        uri="test://watched-resource", name="watched-resource", description="A resource that can be subscribed to",
+        mime_type="text/plain", subscribable=True,
+        read=lambda ctx: [{"uri": "test://watched-resource", "mimeType": "text/plain", "text": "Watched content"}]))
+    registry.add_template(ResourceTemplate(
+        uri_template="test://template/{id}/data", name="template-data", description="Data by id",
+        mime_type="application/json",
+        read=lambda ctx, id: [{"uri": f"test://template/{id}/data", "mimeType": "application/json",
+                               "text": f'{{"id":"{id}","templateTest":true,"data":"Data for ID: {id}"}}'}]))
+
+
+def register_prompts(registry: Registry) -> None:
+    """The prompts of the prompts-* scenarios."""
+    registry.add_prompt(Prompt(
+        name="test_simple_prompt", description="A simple prompt without arguments",
+        render=lambda ctx, a: [{"role": "user", "content": _text("This is a simple prompt for testing.")}]))
+    registry.add_prompt(Prompt(
+        name="test_prompt_with_arguments", description="A prompt with arguments",
+        arguments=[PromptArgument("arg1", "First test argument", True), PromptArgument("arg2", "Second test argument", True)],
+        render=lambda ctx, a: [{"role": "user", "content": _text(
+            f"Prompt with arguments: arg1='{a.get('arg1')}', arg2='{a.get('arg2')}'")}],
+        complete=lambda ctx, name, value, context: [v for v in ("paris", "park", "party", "test", "testing")
+                                                    if v.startswith(value)]))
+    registry.add_prompt(Prompt(
+        name="test_prompt_with_embedded_resource", description="A prompt with an embedded resource",
+        arguments=[PromptArgument("resourceUri", "URI of the resource to embed", True)],
+        render=lambda ctx, a: [
+            {"role": "user", "content": {"type": "resource", "resource": {
+                "uri": a["resourceUri"], "mimeType": "text/plain", "text": "Embedded resource content for testing."}}},
+            {"role": "user", "content": _text("Please process the embedded resource above.")}]))
+    registry.add_prompt(Prompt(
+        name="test_prompt_with_image", description="A prompt with an image",
+        render=lambda ctx, a: [{"role": "user", "content": {"type": "image", "data": PNG, "mimeType": "image/png"}},
+                               {"role": "user", "content": _text("Please analyze the image above.")}]))
+
+
+def register_all(registry: Registry) -> None:
+    """Every conformance fixture."""
+    register_tools(registry)
+    register_resources(registry)
+    register_prompts(registry)

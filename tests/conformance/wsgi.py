@@ -1,0 +1,10 @@
+"""The conformance build: the real app plus the suite's fixtures, registered through the public registry.
+
+`make conformance-server` serves it with gunicorn on $PORT.
+"""
+from connector import create_app
+
+from .fixtures import register_all
+
+app = create_app()
+register_all(app.extensions["mcp"].registry)

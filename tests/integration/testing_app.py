@@ -1,0 +1,26 @@
+"""A test build: the real app plus the conformance fixtures and one slow tool, via the public registry."""
+from __future__ import annotations
+
+from typing import Any
+
+import gevent
+
+from connector import create_app
+from connector.mcp.registry import Tool, ToolResult
+from tests.conformance.fixtures import register_all
+
+
+def slow(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """Sleep in small steps, stopping early when cancelled."""
+    for _ in range(int(float(args.get("seconds", 1)) * 20)):
+        ctx.check_cancelled()
+        gevent.sleep(0.05)
+    return ToolResult.text("slept")
+
+
+app = create_app()
+registry = app.extensions["mcp"].registry
+register_all(registry)
+registry.add_tool(Tool(name="test_slow", description="Sleeps for `seconds`.", handler=slow,
+                       args={"type": "object", "properties": {"seconds": {"type": "number"}}},
+                       annotations={"readOnlyHint": True}))
