@@ -37,6 +37,8 @@ def _guard() -> tuple[Any, Response | None]:
 @bp.route("/sse/", methods=["GET"])
 def open_stream() -> Response:
     """Open a session and its event stream; the first event names the POST endpoint."""
+    if request.method == "HEAD":  # Flask routes HEAD to GET views; a probe must not open a stream
+        return probe()
     caller, refused = _guard()
     if refused is not None:
         return refused

@@ -199,6 +199,8 @@ def _stream(ext: Any, session: Any, kind: str, payload: Any,
 @bp.route("/mcp/", methods=["GET"])
 def listen() -> Response:
     """The optional standalone stream for server-initiated messages."""
+    if request.method == "HEAD":  # Flask routes HEAD to GET views; a probe must not open a stream
+        return probe()
     caller, refused = _guard()
     if refused is not None:
         return refused

@@ -1,0 +1,441 @@
+"""The Attio REST client: one `requests.Session`, typed errors, retries per Attio's limits.
+
+Per-call cost matters here (it bounds the server's throughput), so the hot path skips
+what `Session.request` would redo on every call for nothing: environment proxy/CA/netrc
+lookups (resolved once at construction, then `trust_env = False`), session/cookie
+merging, request re-validation, cookie extraction and hooks. It builds a
+`PreparedRequest` itself and hands it to the session's mounted transport adapter;
+`bench/attio_client_overhead.py` measures the result.
+"""
+from __future__ import annotations
+
+import json as _json
+import logging
+import os
+import random
+import re
+import time
+from datetime import timezone
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from typing import Any, Callable, Iterable, Mapping
+from urllib.parse import quote, urlencode, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.models import PreparedRequest
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_environ_proxies
+
+from connector import __version__
+
+from .errors import AttioBadRequest, AttioError, AttioUnavailable, error_from_response
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.attio.com"
+USER_AGENT = f"attio-connector/{__version__}"
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_READ_POSTS = ("/records/query", "/records/search", "/entries/query")  # POSTs that only read
+_RETRY_STATUSES = frozenset({500, 502, 503, 504})
+_TOKEN_RE = re.compile(r"[\x21-\x7e]+")
+_UNSET: Any = object()
+
+
+def make_session(pool_maxsize: int = 50) -> requests.Session:
+    """A session with a pooled adapter and no urllib3-level retries (the client retries itself)."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+@lru_cache(maxsize=32)
+def _normalize_base_url(base_url: str) -> str:
+    """Validate and normalise the base URL once (IDNA host, quoting), without trailing slash."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("base_url must be an absolute http(s) URL")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ValueError("base_url must not contain credentials, a query or a fragment")
+    prepared = PreparedRequest()
+    prepared.prepare_url(base_url, None)
+    return str(prepared.url).rstrip("/")
+
+
+def settle_environment(session: requests.Session, url: str) -> dict[str, str]:
+    """Resolve proxies and CA bundle from the environment once, then turn per-call lookups off."""
+    if session.trust_env:
+        env = get_environ_proxies(url, no_proxy=session.proxies.get("no_proxy"))
+        session.proxies = {**env, **session.proxies}  # explicit session settings win
+        if session.verify is True:
+            session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        session.trust_env = False  # also stops ~/.netrc from replacing our Authorization header
+    return dict(session.proxies)
+
+
+def _segment(value: Any) -> str:
+    """Quote one path segment so that no identifier can change the path ('../x', '?', '/')."""
+    text = str(value)
+    if not text:
+        raise AttioBadRequest("An identifier in the request path is empty.", code="invalid_identifier")
+    if text in (".", ".."):
+        return text.replace(".", "%2E")  # dot segments would be normalised away by urllib3
+    return quote(text, safe="")
+
+
+def _path(*segments: Any) -> str:
+    """'/v2/' followed by the quoted segments."""
+    return "/v2/" + "/".join(_segment(s) for s in segments)
+
+
+def _target(target: str) -> str:
+    """'objects' or 'lists', the two owners of attributes."""
+    if target not in ("objects", "lists"):
+        raise ValueError("target must be 'objects' or 'lists'")
+    return target
+
+
+def _compact(**fields: Any) -> dict[str, Any]:
+    """The given fields without the ones that are None."""
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _backoff(attempt: int) -> float:
+    """Exponential backoff with jitter for 5xx and connection failures."""
+    base = min(4.0, 0.25 * 2 ** (attempt - 1))
+    return base + random.uniform(0, base / 2)
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: integer seconds or an HTTP date; None if unusable."""
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000" means UTC in HTTP dates
+        when = when.replace(tzinfo=timezone.utc)
+    return when.timestamp() - (time.time() if now is None else now)
+
+
+class AttioClient:
+    """A thin, typed client for Attio's REST API v2 (`base_url` None means api.attio.com)."""
+
+    def __init__(self, base_url: str | None, token: str, *, timeout: float = 20.0, max_attempts: int = 3,
+                 retry_budget: float = 10.0, session: requests.Session | None = None,
+                 sleep: Callable[[float], None] | None = None, clock: Callable[[], float] | None = None) -> None:
+        if not isinstance(token, str) or not _TOKEN_RE.fullmatch(token):
+            raise ValueError("token must be a non-empty string of printable ASCII without spaces")
+        self.base_url = _normalize_base_url(base_url or DEFAULT_BASE_URL)
+        self.timeout, self.max_attempts, self.retry_budget = timeout, max(1, max_attempts), retry_budget
+        # sleep is looked up at call time when not given, so gevent's patched time.sleep is the one used.
+        self._sleep, self._clock, self._token = sleep, clock or time.monotonic, token
+        self.session = session if session is not None else make_session()
+        self._proxies = settle_environment(self.session, self.base_url)
+        self._headers = {**self.session.headers, "User-Agent": USER_AGENT, "Accept": "application/json",
+                         "Authorization": f"Bearer {token}"}
+
+    @property
+    def proxies(self) -> dict[str, str]:
+        """The proxy mapping every call uses (resolved from the environment at construction)."""
+        return dict(self._proxies)
+
+    def __repr__(self) -> str:
+        return f"AttioClient(base_url={self.base_url!r})"
+
+    def _prepare(self, method: str, path: str, params: Mapping[str, Any] | None, body: bytes | None
+                 ) -> PreparedRequest:
+        """Build the PreparedRequest directly: URL, headers and body are valid by construction."""
+        url = self.base_url + path
+        pairs = [(k, ("true" if v else "false") if isinstance(v, bool) else str(v))
+                 for k, v in (params or {}).items() if v is not None]
+        if pairs:
+            url += "?" + urlencode(pairs)
+        headers = CaseInsensitiveDict(self._headers)
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        if body is not None or method not in ("GET", "HEAD"):
+            headers["Content-Length"] = str(len(body or b""))
+        prepared = PreparedRequest()
+        prepared.method, prepared.url, prepared.headers, prepared.body = method, url, headers, body
+        return prepared
+
+    def _send(self, prepared: PreparedRequest) -> requests.Response:
+        """One exchange through the session's mounted adapter, body read in full."""
+        adapter = self.session.get_adapter(prepared.url)  # type: ignore[arg-type]
+        resp = adapter.send(prepared, stream=False, timeout=self.timeout, verify=self.session.verify,
+                            cert=self.session.cert, proxies=self._proxies)
+        resp.content  # noqa: B018 - read now, so a broken body surfaces as a retryable error
+        return resp
+
+    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                json: Any = None) -> Any:
+        """Call Attio and return the parsed body (`data` unwrapped), retrying per Attio's policy."""
+        method = method.upper()
+        if not path.startswith("/"):
+            raise ValueError("path must start with '/'")
+        try:
+            body = None if json is None else _json.dumps(
+                json, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+        except ValueError:
+            raise AttioBadRequest("A number in the request is not valid JSON (NaN or Infinity).",
+                                  code="invalid_json") from None
+        prepared = self._prepare(method, path, params, body)
+        idempotent = method in _IDEMPOTENT or (method == "POST" and path.endswith(_READ_POSTS))
+        start, attempt = self._clock(), 0
+        while True:
+            attempt += 1
+            try:
+                resp = self._send(prepared)
+            except requests.exceptions.SSLError:
+                raise AttioUnavailable("TLS connection failed", code="tls_error", attempts=attempt) from None
+            except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                failure: AttioError = AttioUnavailable(self._describe(exc), code="network_error", attempts=attempt)
+                retryable, delay = idempotent, _backoff(attempt)
+            except requests.RequestException as exc:
+                raise AttioError(f"The request could not be sent ({type(exc).__name__}).",
+                                 code="request_failed", attempts=attempt) from None
+            else:
+                if 200 <= resp.status_code < 300:
+                    return self._parse(path, resp.status_code, resp.content)
+                failure = error_from_response(resp.status_code, resp.content, reason=resp.reason or "",
+                                              attempts=attempt, secrets=(self._token,))
+                if resp.status_code == 429:  # Attio did not process it: safe to retry any method
+                    wait = retry_after_seconds(resp.headers.get("Retry-After"))
+                    wait = _backoff(attempt) if wait is None else min(10.0, max(0.05, wait))
+                    retryable, delay = True, wait + random.uniform(0, 0.1)
+                elif resp.status_code in _RETRY_STATUSES:
+                    retryable, delay = idempotent, _backoff(attempt)
+                else:
+                    raise failure
+            if not retryable or attempt >= self.max_attempts or self._clock() - start + delay > self.retry_budget:
+                raise failure
+            log.warning("attio %s %s failed (%s); retry %d in %.2fs", method, path,
+                        failure.code or failure.status, attempt, delay)
+            (self._sleep or time.sleep)(delay)
+
+    def _describe(self, exc: Exception) -> str:
+        """A short, secret-free reason for a network failure."""
+        if isinstance(exc, requests.ConnectTimeout):
+            return f"could not connect within {self.timeout:g} s"
+        if isinstance(exc, requests.Timeout):
+            return f"no response within {self.timeout:g} s"
+        if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+            return "the connection broke while reading the response"
+        return "connection failed"
+
+    @staticmethod
+    def _parse(path: str, status: int, content: bytes) -> Any:
+        """Decode a 2xx body straight from bytes; unwrap `data` except for the flat /v2/self."""
+        if not content:
+            return None
+        try:
+            body = _json.loads(content)
+        except ValueError:
+            raise AttioError("Attio sent a response that is not JSON.", status=status,
+                             code="invalid_response") from None
+        if isinstance(body, dict) and "data" in body and path != "/v2/self":
+            return body["data"]
+        return body
+
+    # -- workspace, objects, attributes (each method: one HTTP call) ------------------
+
+    def self_info(self) -> dict[str, Any]:
+        """GET /v2/self: the token's workspace, scopes and member (flat, not in `data`)."""
+        return self.request("GET", "/v2/self")
+
+    def list_objects(self) -> list[dict[str, Any]]:
+        """Every object in the workspace."""
+        return self.request("GET", "/v2/objects")
+
+    def get_object(self, obj: str) -> dict[str, Any]:
+        """One object by slug or id."""
+        return self.request("GET", _path("objects", obj))
+
+    def list_attributes(self, obj: str, *, target: str = "objects", limit: int | None = None,
+                        offset: int | None = None, show_archived: bool | None = None) -> list[dict[str, Any]]:
+        """The attributes of an object (`target="objects"`) or a list (`target="lists"`)."""
+        params = _compact(limit=limit, offset=offset, show_archived=show_archived)
+        return self.request("GET", _path(_target(target), obj, "attributes"), params=params)
+
+    def list_options(self, obj: str, attr: str, *, target: str = "objects") -> list[dict[str, Any]]:
+        """The options of a select attribute."""
+        return self.request("GET", _path(_target(target), obj, "attributes", attr, "options"))
+
+    def list_statuses(self, obj: str, attr: str, *, target: str = "objects") -> list[dict[str, Any]]:
+        """The statuses of a status attribute (e.g. deal stages)."""
+        return self.request("GET", _path(_target(target), obj, "attributes", attr, "statuses"))
+
+    # -- records -----------------------------------------------------------------------
+
+    def search_records(self, query: str, objects: Iterable[str], limit: int = 25,
+                       request_as: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Fuzzy search across objects in one call (POST /v2/objects/records/search)."""
+        body = {"query": query, "objects": list(objects), "request_as": request_as or {"type": "workspace"},
+                "limit": limit}
+        return self.request("POST", "/v2/objects/records/search", json=body)
+
+    def query_records(self, obj: str, filter: dict[str, Any] | None = None, sorts: list[Any] | None = None,
+                      limit: int | None = None, offset: int | None = None) -> list[dict[str, Any]]:
+        """Records of an object matching a filter, sorted, paginated by limit/offset."""
+        body = _compact(filter=filter, sorts=sorts, limit=limit, offset=offset)
+        return self.request("POST", _path("objects", obj, "records", "query"), json=body)
+
+    def get_record(self, obj: str, record_id: str) -> dict[str, Any]:
+        """One record."""
+        return self.request("GET", _path("objects", obj, "records", record_id))
+
+    def create_record(self, obj: str, values: dict[str, Any]) -> dict[str, Any]:
+        """Create a record."""
+        return self.request("POST", _path("objects", obj, "records"), json={"data": {"values": values}})
+
+    def assert_record(self, obj: str, matching_attribute: str, values: dict[str, Any]) -> dict[str, Any]:
+        """Create or update the record matching a unique attribute (PUT …/records?matching_attribute=)."""
+        return self.request("PUT", _path("objects", obj, "records"), params={"matching_attribute": matching_attribute},
+                            json={"data": {"values": values}})
+
+    def update_record(self, obj: str, record_id: str, values: dict[str, Any], *,
+                      overwrite: bool = False) -> dict[str, Any]:
+        """Update a record: PATCH appends multiselect values, PUT (`overwrite=True`) replaces them."""
+        return self.request("PUT" if overwrite else "PATCH", _path("objects", obj, "records", record_id),
+                            json={"data": {"values": values}})
+
+    def delete_record(self, obj: str, record_id: str) -> Any:
+        """Delete a record."""
+        return self.request("DELETE", _path("objects", obj, "records", record_id))
+
+    def record_entries(self, obj: str, record_id: str, limit: int | None = None,
+                       offset: int | None = None) -> list[dict[str, Any]]:
+        """The list entries whose parent is this record."""
+        return self.request("GET", _path("objects", obj, "records", record_id, "entries"),
+                            params=_compact(limit=limit, offset=offset))
+
+    # -- notes (Attio has no update) and tasks -------------------------------------------
+
+    def list_notes(self, parent_object: str | None = None, parent_record_id: str | None = None,
+                   limit: int | None = None, offset: int | None = None) -> list[dict[str, Any]]:
+        """Notes, optionally of one record (limit max 50)."""
+        params = _compact(parent_object=parent_object, parent_record_id=parent_record_id, limit=limit, offset=offset)
+        return self.request("GET", "/v2/notes", params=params)
+
+    def get_note(self, note_id: str) -> dict[str, Any]:
+        """One note."""
+        return self.request("GET", _path("notes", note_id))
+
+    def create_note(self, parent_object: str, parent_record_id: str, title: str, content: str, *,
+                    format: str = "plaintext", created_at: str | None = None,
+                    meeting_id: str | None = None) -> dict[str, Any]:
+        """Create a note on a record ("plaintext" or "markdown")."""
+        data = {"parent_object": parent_object, "parent_record_id": parent_record_id, "title": title,
+                "format": format, "content": content, **_compact(created_at=created_at, meeting_id=meeting_id)}
+        return self.request("POST", "/v2/notes", json={"data": data})
+
+    def delete_note(self, note_id: str) -> Any:
+        """Delete a note."""
+        return self.request("DELETE", _path("notes", note_id))
+
+    def list_tasks(self, *, limit: int | None = None, offset: int | None = None, sort: str | None = None,
+                   linked_object: str | None = None, linked_record_id: str | None = None,
+                   assignee: str | None = None, is_completed: bool | None = None) -> list[dict[str, Any]]:
+        """Tasks, filtered by Attio's query parameters (None means no filter)."""
+        params = _compact(limit=limit, offset=offset, sort=sort, linked_object=linked_object,
+                          linked_record_id=linked_record_id, assignee=assignee, is_completed=is_completed)
+        return self.request("GET", "/v2/tasks", params=params)
+
+    def get_task(self, task_id: str) -> dict[str, Any]:
+        """One task."""
+        return self.request("GET", _path("tasks", task_id))
+
+    def create_task(self, content: str, *, deadline_at: str | None = None, is_completed: bool = False,
+                    linked_records: list[dict[str, Any]] | None = None,
+                    assignees: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Create a task; Attio requires all six fields, so all are sent."""
+        data = {"content": content, "format": "plaintext", "deadline_at": deadline_at, "is_completed": is_completed,
+                "linked_records": linked_records or [], "assignees": assignees or []}
+        return self.request("POST", "/v2/tasks", json={"data": data})
+
+    def update_task(self, task_id: str, *, deadline_at: str | None = _UNSET, is_completed: bool | None = None,
+                    linked_records: list[dict[str, Any]] | None = None,
+                    assignees: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Update deadline (None clears it), completion, links or assignees; content is immutable."""
+        data = _compact(is_completed=is_completed, linked_records=linked_records, assignees=assignees)
+        if deadline_at is not _UNSET:
+            data["deadline_at"] = deadline_at
+        return self.request("PATCH", _path("tasks", task_id), json={"data": data})
+
+    def delete_task(self, task_id: str) -> Any:
+        """Delete a task."""
+        return self.request("DELETE", _path("tasks", task_id))
+
+    # -- lists and entries -------------------------------------------------------------
+
+    def list_lists(self) -> list[dict[str, Any]]:
+        """Every list the credential can see."""
+        return self.request("GET", "/v2/lists")
+
+    def get_list(self, list_id: str) -> dict[str, Any]:
+        """One list by slug or id."""
+        return self.request("GET", _path("lists", list_id))
+
+    def query_entries(self, list_id: str, filter: dict[str, Any] | None = None, sorts: list[Any] | None = None,
+                      limit: int | None = None, offset: int | None = None) -> list[dict[str, Any]]:
+        """Entries of a list matching a filter."""
+        body = _compact(filter=filter, sorts=sorts, limit=limit, offset=offset)
+        return self.request("POST", _path("lists", list_id, "entries", "query"), json=body)
+
+    def add_entry(self, list_id: str, parent_object: str, parent_record_id: str,
+                  entry_values: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Add a record to a list."""
+        data = {"parent_object": parent_object, "parent_record_id": parent_record_id,
+                "entry_values": entry_values or {}}
+        return self.request("POST", _path("lists", list_id, "entries"), json={"data": data})
+
+    def update_entry(self, list_id: str, entry_id: str, entry_values: dict[str, Any], *,
+                     overwrite: bool = False) -> dict[str, Any]:
+        """Update an entry's values: PATCH appends, PUT (`overwrite=True`) replaces."""
+        return self.request("PUT" if overwrite else "PATCH", _path("lists", list_id, "entries", entry_id),
+                            json={"data": {"entry_values": entry_values}})
+
+    def delete_entry(self, list_id: str, entry_id: str) -> Any:
+        """Remove an entry from a list."""
+        return self.request("DELETE", _path("lists", list_id, "entries", entry_id))
+
+    # -- members, threads, comments ----------------------------------------------------
+
+    def list_members(self) -> list[dict[str, Any]]:
+        """Every workspace member (not paginated)."""
+        return self.request("GET", "/v2/workspace_members")
+
+    def get_member(self, member_id: str) -> dict[str, Any]:
+        """One workspace member."""
+        return self.request("GET", _path("workspace_members", member_id))
+
+    def list_threads(self, *, obj: str | None = None, record_id: str | None = None, list_id: str | None = None,
+                     entry_id: str | None = None, limit: int | None = None,
+                     offset: int | None = None) -> list[dict[str, Any]]:
+        """Comment threads on a record (obj + record_id) or an entry (list_id + entry_id)."""
+        params = _compact(object=obj, record_id=record_id, list=list_id, entry_id=entry_id, limit=limit,
+                          offset=offset)
+        return self.request("GET", "/v2/threads", params=params)
+
+    def create_comment(self, content: str, author_member_id: str, *, thread_id: str | None = None,
+                       record: tuple[str, str] | None = None, entry: tuple[str, str] | None = None) -> dict[str, Any]:
+        """Comment on a thread, a record (obj, record_id) or an entry (list, entry_id): exactly one."""
+        if sum(x is not None for x in (thread_id, record, entry)) != 1:
+            raise ValueError("give exactly one of thread_id, record or entry")
+        data: dict[str, Any] = {"format": "plaintext", "content": content,
+                                "author": {"type": "workspace-member", "id": author_member_id}}
+        if thread_id is not None:
+            data["thread_id"] = thread_id
+        elif record is not None:
+            data["record"] = {"object": record[0], "record_id": record[1]}
+        elif entry is not None:
+            data["entry"] = {"list": entry[0], "entry_id": entry[1]}
+        return self.request("POST", "/v2/comments", json={"data": data})

@@ -1,0 +1,98 @@
+"""Run the demo Attio as a subprocess on a loopback port (standard library only).
+
+`gunicorn.conf.py` and the tests import this module, so it must stay cheap: no Flask,
+no gevent, no third-party imports.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from types import TracebackType
+from typing import IO
+
+from . import DEMO_TOKEN
+
+STARTUP_TIMEOUT = 10.0
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free on `host` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+class DemoAttio:
+    """A running demo Attio subprocess: `.url`, `.token`, `.stop()`; usable as a context manager."""
+
+    def __init__(self, process: subprocess.Popen, url: str, errors: IO[bytes],
+                 token: str = DEMO_TOKEN) -> None:
+        self.process, self.url, self.token, self._errors = process, url, token, errors
+
+    def stderr_text(self) -> str:
+        """What the server wrote to stderr so far (for diagnosing failures)."""
+        self._errors.seek(0)
+        return self._errors.read().decode("utf-8", "replace")
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Terminate the server and wait for it to exit (kill if it will not)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        self._errors.close()
+
+    def __enter__(self) -> "DemoAttio":
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"DemoAttio(url={self.url!r}, pid={self.process.pid})"
+
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with _OPENER.open(f"{url}/_admin/health", timeout=1.0) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start_demo_attio(host: str = "127.0.0.1", port: int = 0, timeout: float = STARTUP_TIMEOUT) -> DemoAttio:
+    """Start `python -m connector.attio.demo` and wait until it answers its health check."""
+    port = port or free_port(host)
+    url = f"http://{host}:{port}"
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    errors = tempfile.TemporaryFile()  # a file, not a pipe: a full pipe would stall the server
+    cmd = [sys.executable, "-m", "connector.attio.demo", "--host", host, "--port", str(port)]
+    proc = subprocess.Popen(cmd,
+                            stdout=subprocess.DEVNULL, stderr=errors, env=env)
+    server = DemoAttio(proc, url, errors)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            err = server.stderr_text()
+            server.stop()
+            raise RuntimeError(f"demo Attio exited with code {proc.returncode}: {err.strip()[-2000:]}")
+        if _healthy(url):
+            return server
+        time.sleep(0.05)
+    server.stop()
+    raise RuntimeError(f"demo Attio did not become healthy on {url} within {timeout:.0f}s")

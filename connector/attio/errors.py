@@ -1,0 +1,181 @@
+"""Typed errors for Attio REST calls, each with a sentence a language model can act on.
+
+Attio's error body is `{"status_code", "type", "code", "message"}` (the comment
+endpoints say `statusCode`); proxies in front of Attio may answer with HTML instead.
+`error_from_response` copes with both. No error ever holds the credential: callers
+pass the secrets to scrub, and no request or response object is kept on the error.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+_MAX_MESSAGE = 500
+_PLAN_LIMIT_CODES = frozenset({"billing_error", "quota_exceeded"})
+
+
+def _clip(text: str) -> str:
+    """Shorten a message to a readable length, on one line."""
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
+
+
+def _plural(n: int) -> str:
+    """'1 attempt' / '3 attempts'."""
+    return f"{n} attempt" if n == 1 else f"{n} attempts"
+
+
+class AttioError(Exception):
+    """Any failed Attio call: HTTP status, Attio's `code`/`type`, its message, attempts made."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        type: str | None = None,  # noqa: A002 - Attio's field name
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.type = type
+        self.attempts = attempts
+
+    def _label(self) -> str:
+        """'HTTP 400, code filter_error' — whichever parts are known."""
+        parts = [f"HTTP {self.status}"] if self.status else []
+        if self.code:
+            parts.append(f"code {self.code}")
+        return ", ".join(parts)
+
+    def tool_message(self) -> str:
+        """A clear sentence for a language model, quoting Attio's message."""
+        label = self._label()
+        return f"Attio returned an error ({label}): {self.message}" if label else f"Attio error: {self.message}"
+
+    def __str__(self) -> str:
+        return self.tool_message()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
+            f"message={self.message!r}, attempts={self.attempts!r})"
+        )
+
+
+class AttioNotFound(AttioError):
+    """404: the object, record, list, note, task or member does not exist (or is not visible)."""
+
+    def tool_message(self) -> str:
+        """Quote Attio's not-found message."""
+        return f"Not found in Attio (HTTP 404): {self.message}"
+
+
+class AttioAuthError(AttioError):
+    """401 (bad or revoked credential) or 403 (missing scope, or a plan limit)."""
+
+    def tool_message(self) -> str:
+        """Say whether to re-link, grant a scope, or that a plan limit applies."""
+        if self.status == 401:
+            return (
+                f"Attio rejected the credential (HTTP 401, {self.code or 'unauthorized'}): {self.message} "
+                "Re-link the Attio account, or check the API key this server is configured with."
+            )
+        if self.code in _PLAN_LIMIT_CODES:
+            return (
+                f"Attio refused the request because of a plan limit (HTTP 403, {self.code}): {self.message} "
+                "This is not a rate limit; retrying will not help."
+            )
+        return (
+            f"Attio refused the request: the credential is missing a scope (permission) this action "
+            f"needs (HTTP 403, {self.code or 'forbidden'}): {self.message} An Attio admin must grant "
+            "the missing scope to the API key or app, then re-link."
+        )
+
+
+class AttioBadRequest(AttioError):
+    """400/409/413/422: Attio refused the input (bad filter, unknown option, conflict, too large)."""
+
+    def tool_message(self) -> str:
+        """Quote Attio's message with status and code, so the caller can fix the input."""
+        if self.status is None:  # refused locally, before any call
+            return f"The request was not sent to Attio ({self._label()}): {self.message}"
+        return f"Attio rejected the request ({self._label()}): {self.message}"
+
+
+class AttioRateLimited(AttioError):
+    """429 that persisted through every retry."""
+
+    def tool_message(self) -> str:
+        """Explain the rate limit and when to try again."""
+        return (
+            f"Attio is rate limiting requests ({self.message}); gave up after {_plural(self.attempts)}. "
+            "Try again in a few seconds."
+        )
+
+
+class AttioUnavailable(AttioError):
+    """5xx, timeout or connection failure that persisted through every retry."""
+
+    def tool_message(self) -> str:
+        """Say Attio is unavailable, why, and after how many attempts."""
+        reason = f"HTTP {self.status}: {self.message}" if self.status else self.message
+        return f"Attio is unavailable ({reason}) after {_plural(self.attempts)}. Try again shortly."
+
+
+def _scrub(text: str, secrets: Iterable[str]) -> str:
+    """Replace every secret in `text` by a marker."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def error_class(status: int) -> type[AttioError]:
+    """The AttioError subclass for an HTTP status."""
+    if status == 404:
+        return AttioNotFound
+    if status in (401, 403):
+        return AttioAuthError
+    if status == 429:
+        return AttioRateLimited
+    if status >= 500:
+        return AttioUnavailable
+    if status in (400, 409, 413, 422):
+        return AttioBadRequest
+    return AttioError
+
+
+def error_from_response(
+    status: int,
+    body: bytes,
+    *,
+    reason: str = "",
+    attempts: int = 1,
+    secrets: Iterable[str] = (),
+) -> AttioError:
+    """Build the typed error for a non-2xx response, from Attio's JSON body or any other body."""
+    parsed: Any = None
+    if body:
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            parsed = None
+    code = kind = None
+    message = ""
+    if isinstance(parsed, dict):
+        code = parsed.get("code") if isinstance(parsed.get("code"), str) else None
+        kind = parsed.get("type") if isinstance(parsed.get("type"), str) else None
+        raw = parsed.get("message")
+        message = raw if isinstance(raw, str) else ""
+    if not message:
+        # Not Attio's shape (e.g. an HTML 502 page from a proxy): never echo the body.
+        message = reason or "no details given"
+        if parsed is None and body:
+            message += " (non-JSON response body)"
+    message = _clip(_scrub(message, secrets))
+    cls = error_class(status)
+    return cls(message, status=status, code=code, type=kind, attempts=attempts)
