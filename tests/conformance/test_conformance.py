@@ -37,5 +37,5 @@ def test_every_server_scenario_passes(conformance_server, version, tmp_path):
     assert proc.returncode == 0, report[-6000:]
     total = re.search(r"Total: (\d+) passed, (\d+) failed", report)
     assert total, report[-6000:]
-    assert int(total.group(2)) == 0 and int(total.group(1)) >= 30, total.group(0)
+    assert int(total.group(2)) == 0 and int(total.group(1)) >= 25, total.group(0)
     assert "WARNING" not in report, report[-6000:]
