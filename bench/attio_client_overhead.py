@@ -35,11 +35,12 @@ TOKEN = "bench-token"
 RECORD_PATH = "/v2/objects/people/records/0174bfac-74b9-41de-b757-c6fa2a68ab00"
 QUERY_PATH = "/v2/objects/people/records/query"
 QUERY = {"filter": {"email_addresses": {"email_address": {"$eq": "ada@example.com"}}}, "limit": 10}
-BODY = json.dumps({"data": {"id": {"record_id": "0174bfac"}, "values": {"name": [
-    {"first_name": "Phone", "last_name": "Test", "full_name": "Phone Test", "attribute_type": "personal-name"}]}}
-}).encode()
-RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(BODY), BODY)
-HEADERS = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json", "User-Agent": "attio-connector/bench"}
+NAME = {"first_name": "Phone", "last_name": "Test", "full_name": "Phone Test", "attribute_type": "personal-name"}
+BODY = json.dumps({"data": {"id": {"record_id": "0174bfac"}, "values": {"name": [NAME]}}}).encode()
+RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+            % (len(BODY), BODY))
+HEADERS = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json",
+           "User-Agent": "attio-connector/bench"}
 
 
 def _serve_connection(conn: socket.socket) -> None:
@@ -167,8 +168,8 @@ def main() -> None:
 
     stock_get, stock_post = best["requests.Session (stock)"]
     print(f"per-call client CPU, best of {args.rounds} rounds x {args.calls} calls "
-          f"(python {sys.version.split()[0]}, requests {requests.__version__}, urllib3 {urllib3.__version__}, "
-          f"{len(os.environ)} environment variables)")
+          f"(python {sys.version.split()[0]}, requests {requests.__version__}, "
+          f"urllib3 {urllib3.__version__}, {len(os.environ)} environment variables)")
     print(f"{'variant':40} {'GET µs':>8} {'POST µs':>8} {'vs stock':>9}")
     for name, (get_us, post_us) in best.items():
         ratio = (get_us + post_us) / (stock_get + stock_post)

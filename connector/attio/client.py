@@ -130,7 +130,8 @@ class AttioClient:
 
     def __init__(self, base_url: str | None, token: str, *, timeout: float = 20.0, max_attempts: int = 3,
                  retry_budget: float = 10.0, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] | None = None, clock: Callable[[], float] | None = None) -> None:
+                 sleep: Callable[[float], None] | None = None,
+                 clock: Callable[[], float] | None = None) -> None:
         if not isinstance(token, str) or not _TOKEN_RE.fullmatch(token):
             raise ValueError("token must be a non-empty string of printable ASCII without spaces")
         self.base_url = _normalize_base_url(base_url or DEFAULT_BASE_URL)
@@ -196,8 +197,8 @@ class AttioClient:
                 resp = self._send(prepared)
             except requests.exceptions.SSLError:
                 raise AttioUnavailable("TLS connection failed", code="tls_error", attempts=attempt) from None
-            except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                failure: AttioError = AttioUnavailable(self._describe(exc), code="network_error", attempts=attempt)
+            except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
+                failure: AttioError = AttioUnavailable(self._describe(e), code="network_error", attempts=attempt)
                 retryable, delay = idempotent, _backoff(attempt)
             except requests.RequestException as exc:
                 raise AttioError(f"The request could not be sent ({type(exc).__name__}).",
@@ -215,7 +216,8 @@ class AttioClient:
                     retryable, delay = idempotent, _backoff(attempt)
                 else:
                     raise failure
-            if not retryable or attempt >= self.max_attempts or self._clock() - start + delay > self.retry_budget:
+            out_of_budget = self._clock() - start + delay > self.retry_budget
+            if not retryable or attempt >= self.max_attempts or out_of_budget:
                 raise failure
             log.warning("attio %s %s failed (%s); retry %d in %.2fs", method, path,
                         failure.code or failure.status, attempt, delay)
@@ -298,8 +300,8 @@ class AttioClient:
 
     def assert_record(self, obj: str, matching_attribute: str, values: dict[str, Any]) -> dict[str, Any]:
         """Create or update the record matching a unique attribute (PUT …/records?matching_attribute=)."""
-        return self.request("PUT", _path("objects", obj, "records"), params={"matching_attribute": matching_attribute},
-                            json={"data": {"values": values}})
+        return self.request("PUT", _path("objects", obj, "records"), json={"data": {"values": values}},
+                            params={"matching_attribute": matching_attribute})
 
     def update_record(self, obj: str, record_id: str, values: dict[str, Any], *,
                       overwrite: bool = False) -> dict[str, Any]:
@@ -322,7 +324,8 @@ class AttioClient:
     def list_notes(self, parent_object: str | None = None, parent_record_id: str | None = None,
                    limit: int | None = None, offset: int | None = None) -> list[dict[str, Any]]:
         """Notes, optionally of one record (limit max 50)."""
-        params = _compact(parent_object=parent_object, parent_record_id=parent_record_id, limit=limit, offset=offset)
+        params = _compact(parent_object=parent_object, parent_record_id=parent_record_id, limit=limit,
+                          offset=offset)
         return self.request("GET", "/v2/notes", params=params)
 
     def get_note(self, note_id: str) -> dict[str, Any]:
@@ -334,7 +337,8 @@ class AttioClient:
                     meeting_id: str | None = None) -> dict[str, Any]:
         """Create a note on a record ("plaintext" or "markdown")."""
         data = {"parent_object": parent_object, "parent_record_id": parent_record_id, "title": title,
-                "format": format, "content": content, **_compact(created_at=created_at, meeting_id=meeting_id)}
+                "format": format, "content": content}
+        data.update(_compact(created_at=created_at, meeting_id=meeting_id))
         return self.request("POST", "/v2/notes", json={"data": data})
 
     def delete_note(self, note_id: str) -> Any:
@@ -357,8 +361,8 @@ class AttioClient:
                     linked_records: list[dict[str, Any]] | None = None,
                     assignees: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """Create a task; Attio requires all six fields, so all are sent."""
-        data = {"content": content, "format": "plaintext", "deadline_at": deadline_at, "is_completed": is_completed,
-                "linked_records": linked_records or [], "assignees": assignees or []}
+        data = {"content": content, "format": "plaintext", "deadline_at": deadline_at,
+                "is_completed": is_completed, "linked_records": linked_records or [], "assignees": assignees or []}
         return self.request("POST", "/v2/tasks", json={"data": data})
 
     def update_task(self, task_id: str, *, deadline_at: str | None = _UNSET, is_completed: bool | None = None,
@@ -384,8 +388,9 @@ class AttioClient:
         """One list by slug or id."""
         return self.request("GET", _path("lists", list_id))
 
-    def query_entries(self, list_id: str, filter: dict[str, Any] | None = None, sorts: list[Any] | None = None,
-                      limit: int | None = None, offset: int | None = None) -> list[dict[str, Any]]:
+    def query_entries(self, list_id: str, filter: dict[str, Any] | None = None,
+                      sorts: list[Any] | None = None, limit: int | None = None,
+                      offset: int | None = None) -> list[dict[str, Any]]:
         """Entries of a list matching a filter."""
         body = _compact(filter=filter, sorts=sorts, limit=limit, offset=offset)
         return self.request("POST", _path("lists", list_id, "entries", "query"), json=body)
@@ -417,8 +422,8 @@ class AttioClient:
         """One workspace member."""
         return self.request("GET", _path("workspace_members", member_id))
 
-    def list_threads(self, *, obj: str | None = None, record_id: str | None = None, list_id: str | None = None,
-                     entry_id: str | None = None, limit: int | None = None,
+    def list_threads(self, *, obj: str | None = None, record_id: str | None = None,
+                     list_id: str | None = None, entry_id: str | None = None, limit: int | None = None,
                      offset: int | None = None) -> list[dict[str, Any]]:
         """Comment threads on a record (obj + record_id) or an entry (list_id + entry_id)."""
         params = _compact(object=obj, record_id=record_id, list=list_id, entry_id=entry_id, limit=limit,
@@ -426,7 +431,8 @@ class AttioClient:
         return self.request("GET", "/v2/threads", params=params)
 
     def create_comment(self, content: str, author_member_id: str, *, thread_id: str | None = None,
-                       record: tuple[str, str] | None = None, entry: tuple[str, str] | None = None) -> dict[str, Any]:
+                       record: tuple[str, str] | None = None,
+                       entry: tuple[str, str] | None = None) -> dict[str, Any]:
         """Comment on a thread, a record (obj, record_id) or an entry (list, entry_id): exactly one."""
         if sum(x is not None for x in (thread_id, record, entry)) != 1:
             raise ValueError("give exactly one of thread_id, record or entry")

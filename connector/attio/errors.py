@@ -54,7 +54,7 @@ class AttioError(Exception):
     def tool_message(self) -> str:
         """A clear sentence for a language model, quoting Attio's message."""
         label = self._label()
-        return f"Attio returned an error ({label}): {self.message}" if label else f"Attio error: {self.message}"
+        return f"Attio returned an error ({label}): {self.message}" if label else f"Attio: {self.message}"
 
     def __str__(self) -> str:
         return self.tool_message()

@@ -40,9 +40,11 @@ def _singular_title(object_slug: str, singular: str | None) -> str:
     return singular_path(object_slug).replace("-", " ").replace("_", " ").capitalize()
 
 
-def record_url(workspace_slug: str, object_slug: str, record_id: str, singular_noun: str | None = None) -> str:
+def record_url(workspace_slug: str, object_slug: str, record_id: str,
+               singular_noun: str | None = None) -> str:
     """The record's page in the Attio web app: https://app.attio.com/<slug>/<singular>/<record_id>."""
-    parts = [quote(workspace_slug, safe=""), singular_path(object_slug, singular_noun), quote(record_id, safe="")]
+    parts = (quote(workspace_slug, safe=""), singular_path(object_slug, singular_noun),
+             quote(record_id, safe=""))
     return APP_URL + "/" + "/".join(p for p in parts if p)
 
 
@@ -218,7 +220,8 @@ def render_record(record: Mapping[str, Any], object_slug: str, *, singular: str 
                   attribute_titles: Mapping[str, str] | None = None, resolve: Resolver | None = None,
                   resolve_actor: ActorResolver | None = None) -> str:
     """The record as text: '<Singular>: <title>', then '<Attribute>: <values>' per non-empty attribute."""
-    lines = [f"{_singular_title(object_slug, singular)}: {record_title(record, object_slug, singular=singular)}"]
+    title = record_title(record, object_slug, singular=singular)
+    lines = [f"{_singular_title(object_slug, singular)}: {title}"]
     titles = attribute_titles or {}
     for slug, items in (record.get("values") or {}).items():
         if slug in _INTERNAL or not items:

@@ -1,0 +1,69 @@
+"""Render docs/tools.md from the registry, so the document cannot drift from the code.
+
+`python -m connector.tools.docs > docs/tools.md` regenerates it; a test compares.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..mcp.registry import Registry
+
+HEADER = """# Tools, resources and prompts
+
+Generated from the registry by `python -m connector.tools.docs > docs/tools.md`; a test fails
+when this file and the code disagree. Every tool returns `structuredContent` matching its
+`outputSchema` plus the same JSON in one text block; failures come back as `isError` results
+with a message that says how to fix the call.
+"""
+
+
+def _hints(annotations: dict[str, Any]) -> str:
+    keys = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
+    return ", ".join(f"`{k}: {str(annotations[k]).lower()}`" for k in keys if k in annotations)
+
+
+def _args(schema: dict[str, Any]) -> list[str]:
+    required = set(schema.get("required", []))
+    rows = []
+    for name, prop in schema.get("properties", {}).items():
+        kind = prop.get("type", "any")
+        kind = "/".join(kind) if isinstance(kind, list) else kind
+        rows.append(f"| `{name}` | {kind} | {'yes' if name in required else 'no'} | {prop.get('description', '')} |")
+    return rows
+
+
+def render(registry: Registry) -> str:
+    """The whole markdown document."""
+    out = [HEADER, "## Tools\n"]
+    for tool in registry.tools.values():
+        out.append(f"### `{tool.name}` — {tool.title or tool.name}\n")
+        out.append(f"{tool.description}\n")
+        out.append(f"- Scope: `{tool.scope}`")
+        out.append(f"- Annotations: {_hints(tool.annotations)}\n")
+        rows = _args(tool.input_schema)
+        if rows:
+            out += ["| argument | type | required | description |", "| --- | --- | --- | --- |", *rows, ""]
+        if tool.output_schema:
+            out.append("Output schema:\n\n```json\n" + json.dumps(tool.output_schema, indent=2) + "\n```\n")
+    out.append("## Resources\n")
+    out += [f"- `{r.uri}` ({r.mime_type}): {r.description}" for r in registry.resources.values()]
+    out += [f"- `{t.uri_template}` ({t.mime_type}): {t.description}" for t in registry.templates]
+    out.append("\n## Prompts\n")
+    for p in registry.prompts.values():
+        args = ", ".join(f"`{a.name}`{'' if a.required else ' (optional)'}" for a in p.arguments)
+        out.append(f"- `{p.name}`({args}): {p.description}")
+    return "\n".join(out) + "\n"
+
+
+def published_registry() -> Registry:
+    """The registry exactly as the product publishes it."""
+    from . import register_all
+
+    registry = Registry()
+    register_all(registry)
+    return registry
+
+
+if __name__ == "__main__":
+    print(render(published_registry()), end="")
