@@ -35,7 +35,8 @@ TOKEN = "bench-token"
 RECORD_PATH = "/v2/objects/people/records/0174bfac-74b9-41de-b757-c6fa2a68ab00"
 QUERY_PATH = "/v2/objects/people/records/query"
 QUERY = {"filter": {"email_addresses": {"email_address": {"$eq": "ada@example.com"}}}, "limit": 10}
-NAME = {"first_name": "Phone", "last_name": "Test", "full_name": "Phone Test", "attribute_type": "personal-name"}
+NAME = {"first_name": "Phone", "last_name": "Test", "full_name": "Phone Test",
+        "attribute_type": "personal-name"}
 BODY = json.dumps({"data": {"id": {"record_id": "0174bfac"}, "values": {"name": [NAME]}}}).encode()
 RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
             % (len(BODY), BODY))

@@ -32,7 +32,7 @@ def configure_logging(app: Flask) -> None:
     if app.config["MODE"] == "demo":
         logging.getLogger("connector").info(
             "DEMO MODE: serving the built-in sample Attio workspace at %s (no real data)", app.config["ATTIO_API_URL"])
-    if app.config.get("SECRET_KEY_GENERATED"):
+    if app.config.get("SECRET_KEY_GENERATED") and app.config["MODE"] != "demo":
         logging.getLogger("connector").warning("SECRET_KEY is not set; using a random one for this process")
 
 

@@ -38,6 +38,7 @@ USER_AGENT = f"attio-connector/{__version__}"
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _READ_POSTS = ("/records/query", "/records/search", "/entries/query")  # POSTs that only read
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
+_NETWORK_ERRORS = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
 _TOKEN_RE = re.compile(r"[\x21-\x7e]+")
 _UNSET: Any = object()
 
@@ -197,8 +198,9 @@ class AttioClient:
                 resp = self._send(prepared)
             except requests.exceptions.SSLError:
                 raise AttioUnavailable("TLS connection failed", code="tls_error", attempts=attempt) from None
-            except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
-                failure: AttioError = AttioUnavailable(self._describe(e), code="network_error", attempts=attempt)
+            except _NETWORK_ERRORS as exc:
+                failure: AttioError = AttioUnavailable(self._describe(exc), code="network_error",
+                                                       attempts=attempt)
                 retryable, delay = idempotent, _backoff(attempt)
             except requests.RequestException as exc:
                 raise AttioError(f"The request could not be sent ({type(exc).__name__}).",
@@ -362,7 +364,8 @@ class AttioClient:
                     assignees: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """Create a task; Attio requires all six fields, so all are sent."""
         data = {"content": content, "format": "plaintext", "deadline_at": deadline_at,
-                "is_completed": is_completed, "linked_records": linked_records or [], "assignees": assignees or []}
+                "is_completed": is_completed, "linked_records": linked_records or [],
+                "assignees": assignees or []}
         return self.request("POST", "/v2/tasks", json={"data": data})
 
     def update_task(self, task_id: str, *, deadline_at: str | None = _UNSET, is_completed: bool | None = None,

@@ -20,6 +20,11 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
 
 
+def _sentence(text: str) -> str:
+    """The text ending in punctuation, so that a following sentence reads well."""
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
 def _plural(n: int) -> str:
     """'1 attempt' / '3 attempts'."""
     return f"{n} attempt" if n == 1 else f"{n} attempts"
@@ -79,21 +84,16 @@ class AttioAuthError(AttioError):
 
     def tool_message(self) -> str:
         """Say whether to re-link, grant a scope, or that a plan limit applies."""
+        said = _sentence(self.message)
         if self.status == 401:
-            return (
-                f"Attio rejected the credential (HTTP 401, {self.code or 'unauthorized'}): {self.message} "
-                "Re-link the Attio account, or check the API key this server is configured with."
-            )
+            return (f"Attio rejected the credential (HTTP 401, {self.code or 'unauthorized'}): {said} "
+                    "Re-link the Attio account, or check the API key this server is configured with.")
         if self.code in _PLAN_LIMIT_CODES:
-            return (
-                f"Attio refused the request because of a plan limit (HTTP 403, {self.code}): {self.message} "
-                "This is not a rate limit; retrying will not help."
-            )
-        return (
-            f"Attio refused the request: the credential is missing a scope (permission) this action "
-            f"needs (HTTP 403, {self.code or 'forbidden'}): {self.message} An Attio admin must grant "
-            "the missing scope to the API key or app, then re-link."
-        )
+            return (f"Attio refused the request because of a plan limit (HTTP 403, {self.code}): {said} "
+                    "This is not a rate limit; retrying will not help.")
+        return (f"Attio refused the request: the credential is missing a scope (permission) this action "
+                f"needs (HTTP 403, {self.code or 'forbidden'}): {said} "
+                "An Attio admin must grant the missing scope to the API key or app, then re-link.")
 
 
 class AttioBadRequest(AttioError):

@@ -108,8 +108,10 @@ def test_query_records_sends_only_given_fields(client, rsps):
 
 
 def test_search_defaults_to_workspace_request_as(client, rsps):
-    rsps.post(f"{BASE}/v2/objects/records/search", json={"data": []}, match=[matchers.json_params_matcher(
-        {"query": "O'Neil", "objects": ["people", "companies"], "request_as": {"type": "workspace"}, "limit": 25})])
+    expected = {"query": "O'Neil", "objects": ["people", "companies"], "request_as": {"type": "workspace"},
+                "limit": 25}
+    rsps.post(f"{BASE}/v2/objects/records/search", json={"data": []},
+              match=[matchers.json_params_matcher(expected)])
     assert client.search_records("O'Neil", ("people", "companies")) == []
 
 
@@ -139,11 +141,12 @@ def test_query_params_drop_none_and_spell_booleans(client, rsps):
 
 
 def test_create_task_sends_all_six_fields(client, rsps):
-    expected = {"data": {"content": "Call back", "format": "plaintext", "deadline_at": None, "is_completed": False,
-                         "linked_records": [{"target_object": "people", "target_record_id": RID}], "assignees": []}}
+    link = {"target_object": "people", "target_record_id": RID}
+    expected = {"data": {"content": "Call back", "format": "plaintext", "deadline_at": None,
+                         "is_completed": False, "linked_records": [link], "assignees": []}}
     rsps.post(f"{BASE}/v2/tasks", json={"data": {"id": {"task_id": "t1"}}},
               match=[matchers.json_params_matcher(expected)])
-    out = client.create_task("Call back", linked_records=[{"target_object": "people", "target_record_id": RID}])
+    out = client.create_task("Call back", linked_records=[link])
     assert out == {"id": {"task_id": "t1"}}
 
 
@@ -227,14 +230,15 @@ def test_403_names_missing_scope(client, rsps):
 
 
 def test_403_billing_error_is_a_plan_limit_not_retried(client, rsps, fake_time):
-    rsps.get(f"{BASE}/v2/lists", status=403, json=attio_error(403, "billing_error", "Upgrade your plan.", "auth_error"))
+    body = attio_error(403, "billing_error", "Upgrade your plan.", "auth_error")
+    rsps.get(f"{BASE}/v2/lists", status=403, json=body)
     with pytest.raises(AttioAuthError) as info:
         client.list_lists()
     assert "plan limit" in info.value.tool_message() and fake_time.sleeps == [] and len(rsps.calls) == 1
 
 
-@pytest.mark.parametrize("status, code", [(400, "filter_error"), (409, "slug_conflict"), (413, "validation_type"),
-                                          (422, "validation_type")])
+@pytest.mark.parametrize("status, code", [(400, "filter_error"), (409, "slug_conflict"),
+                                          (413, "validation_type"), (422, "validation_type")])
 def test_client_errors_are_bad_requests_quoting_code(client, rsps, status, code):
     msg = 'Unknown operator "$ne" in filter.'
     rsps.post(f"{BASE}/v2/objects/people/records/query", status=status, json=attio_error(status, code, msg))
@@ -300,7 +304,8 @@ def test_429_with_http_date_is_retried_after_the_date(client, rsps, fake_time):
 
 
 def test_429_on_a_create_is_retried(client, rsps, fake_time):
-    rsps.post(f"{BASE}/v2/objects/people/records", status=429, json=RATE_LIMITED, headers={"Retry-After": "1"})
+    rsps.post(f"{BASE}/v2/objects/people/records", status=429, json=RATE_LIMITED,
+              headers={"Retry-After": "1"})
     rsps.post(f"{BASE}/v2/objects/people/records", json={"data": {"id": {"record_id": RID}}})
     assert client.create_record("people", {"name": "Ada"}) == {"id": {"record_id": RID}}
     assert 1.0 <= fake_time.sleeps[0] <= 1.1
@@ -358,9 +363,11 @@ def test_500_on_a_create_is_not_retried(client, rsps, fake_time):
     assert info.value.attempts == 1 and "after 1 attempt" in info.value.tool_message()
 
 
-@pytest.mark.parametrize("exc, reason", [(requests.exceptions.ReadTimeout, "no response within 20 s"),
-                                         (requests.exceptions.ConnectTimeout, "could not connect within 20 s"),
-                                         (requests.exceptions.ConnectionError, "connection failed")])
+@pytest.mark.parametrize("exc, reason", [
+    (requests.exceptions.ReadTimeout, "no response within 20 s"),
+    (requests.exceptions.ConnectTimeout, "could not connect within 20 s"),
+    (requests.exceptions.ConnectionError, "connection failed"),
+])
 def test_network_failures_on_reads_are_retried_then_unavailable(fake_time, rsps, exc, reason):
     c = AttioClient(BASE, TOKEN, sleep=fake_time.sleep, clock=fake_time, retry_budget=100)
 

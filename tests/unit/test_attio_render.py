@@ -98,8 +98,10 @@ def v(attribute_type: str, **fields: object) -> dict:
 
 def names(target_object: str, target_id: str) -> str | None:
     """A resolver that knows one company, one person and one workspace member."""
-    return {("companies", ACME_ID): "Acme Corp", ("people", "f88fc2bb-dd64-5b9a-811e-6e0a03df268d"): "Jane Doe",
-            ("workspace-member", MEMBER_ID): "Susan Kare"}.get((target_object, target_id))
+    known = {("companies", ACME_ID): "Acme Corp",
+             ("people", "f88fc2bb-dd64-5b9a-811e-6e0a03df268d"): "Jane Doe",
+             ("workspace-member", MEMBER_ID): "Susan Kare"}
+    return known.get((target_object, target_id))
 
 
 # -- titles ---------------------------------------------------------------------------------
@@ -138,7 +140,8 @@ def test_deal_and_custom_object_titles():
         v("number", value=5)], "code": [v("text", value="PRJ-7")]}}
     assert record_title(project, "projects") == "PRJ-7"
     assert record_title({"id": {"record_id": "d2"}, "values": {"name": []}}, "deals") == "Deal d2"
-    assert record_title({"id": {"record_id": "x9"}, "values": {}}, "projects", singular="Project") == "Project x9"
+    empty = {"id": {"record_id": "x9"}, "values": {}}
+    assert record_title(empty, "projects", singular="Project") == "Project x9"
 
 
 def test_search_hit_uses_record_text():
@@ -167,7 +170,8 @@ VALUE_CASES = [
     ("location", COMPANY["values"]["primary_location"][0], "7140 Preston Rd, Plano, Texas 75024, US"),
     ("location-person", v("location", line_1="1 Infinite Loop", line_2=None, line_3=None, line_4=None,
                           locality="Cupertino", region="CA", postcode="95014", country_code="US",
-                          latitude="37.331741", longitude="-122.030333"), "1 Infinite Loop, Cupertino, CA 95014, US"),
+                          latitude="37.331741", longitude="-122.030333"),
+     "1 Infinite Loop, Cupertino, CA 95014, US"),
     ("record-reference", v("record-reference", target_object="companies", target_record_id=ACME_ID),
      f"Acme Corp (companies {ACME_ID})"),
     ("record-reference-unknown", v("record-reference", target_object="companies", target_record_id="c0ffee"),
@@ -175,16 +179,18 @@ VALUE_CASES = [
     ("actor-reference", v("actor-reference", referenced_actor_type="workspace-member",
                           referenced_actor_id=MEMBER_ID), "Susan Kare"),
     ("actor-reference-system", COMPANY["values"]["created_by"][0], "Attio (system)"),
-    ("actor-reference-token", v("actor-reference", referenced_actor_type="api-token", referenced_actor_id="t1"),
-     "api token t1"),
+    ("actor-reference-token",
+     v("actor-reference", referenced_actor_type="api-token", referenced_actor_id="t1"), "api token t1"),
     ("select", COMPANY["values"]["referrer"][0], "Trade Show"),
     ("status", v("status", status={"id": {"status_id": "s1"}, "title": "In Progress", "is_archived": False,
-                                   "target_time_in_status": None, "celebration_enabled": False}), "In Progress"),
+                                   "target_time_in_status": None, "celebration_enabled": False}),
+     "In Progress"),
     ("interaction", v("interaction", interaction_type="email", interacted_at="2025-07-22T15:07:00.895000000Z",
                       owner_actor={"type": "workspace-member", "id": MEMBER_ID}),
      "email on 2025-07-22 15:07 UTC (by Susan Kare)"),
     ("interaction-meeting", v("interaction", interaction_type="calendar-event",
-                              interacted_at="2024-01-02T09:30:00.000000000Z", owner_actor={"type": None, "id": None}),
+                              interacted_at="2024-01-02T09:30:00.000000000Z",
+                              owner_actor={"type": None, "id": None}),
      "calendar event on 2024-01-02 09:30 UTC"),
     ("unknown-with-value", v("vector", value="shown anyway"), "shown anyway"),
     ("unknown-fields", v("geo-fence", label="HQ", radius_m=250), "HQ, 250"),
@@ -198,8 +204,8 @@ def test_render_value(case, value, expected):
 
 def test_every_documented_type_has_a_case():
     documented = {"text", "number", "checkbox", "rating", "currency", "date", "timestamp", "personal-name",
-                  "email-address", "phone-number", "domain", "location", "record-reference", "actor-reference",
-                  "select", "status", "interaction"}
+                  "email-address", "phone-number", "domain", "location", "record-reference",
+                  "actor-reference", "select", "status", "interaction"}
     assert documented <= {value["attribute_type"] for _, value, _ in VALUE_CASES}
 
 
@@ -241,8 +247,9 @@ def test_render_company_with_titles_and_resolver():
 
 
 def test_multiselect_values_join_and_slug_titles():
-    record = {"id": {"record_id": "c1"}, "values": {"name": [v("text", value="Acme")], "domains": [
-        v("domain", domain="acme.com", root_domain="acme.com"), v("domain", domain="acme.io", root_domain="acme.io")]}}
+    domains = [v("domain", domain="acme.com", root_domain="acme.com"),
+               v("domain", domain="acme.io", root_domain="acme.io")]
+    record = {"id": {"record_id": "c1"}, "values": {"name": [v("text", value="Acme")], "domains": domains}}
     assert render_record(record, "companies").splitlines() == ["Company: Acme", "Name: Acme",
                                                                 "Domains: acme.com, acme.io"]
 
@@ -264,10 +271,10 @@ def test_custom_object_first_line_uses_singular_noun():
 # -- web URLs -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("slug, noun, expected", [("people", None, "person"), ("companies", "Company", "company"),
-                                                  ("deals", None, "deal"), ("projects", "Project Phase",
-                                                                            "project-phase"),
-                                                  ("opportunities", None, "opportunity")])
+@pytest.mark.parametrize("slug, noun, expected", [
+    ("people", None, "person"), ("companies", "Company", "company"), ("deals", None, "deal"),
+    ("projects", "Project Phase", "project-phase"), ("opportunities", None, "opportunity"),
+])
 def test_singular_path(slug, noun, expected):
     assert singular_path(slug, noun) == expected
 
