@@ -1,7 +1,7 @@
 """`/healthz` (the process is alive) and `/readyz` (Attio answers with our credential)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, current_app, request
 
 from ..mcp.context import Caller
 from ..mcp.http_common import json_response
@@ -16,6 +16,13 @@ def _summary() -> dict:
         out["demo"] = True
         out["note"] = "demo mode: serving a built-in sample Attio workspace, not real data"
     return out
+
+
+@bp.route("/", methods=["GET", "HEAD"])
+def index() -> Response:
+    """Where the MCP endpoints are, for a person or a probe landing on the root."""
+    base = current_app.config["PUBLIC_URL"] or request.host_url.rstrip("/")
+    return json_response({"name": "Attio Connector", **_summary(), "mcp": f"{base}/mcp", "sse": f"{base}/sse"})
 
 
 @bp.route("/healthz", methods=["GET", "HEAD"])

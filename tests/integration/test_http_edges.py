@@ -195,3 +195,9 @@ def test_legacy_sse_stream_headers_and_endpoint_event(server):
 def test_server_survived(server):
     assert server.alive()
     assert requests.get(f"{server.url}/healthz", timeout=5).json()["status"] == "ok"
+
+
+def test_root_points_to_the_endpoints(server):
+    body = requests.get(server.url + "/", timeout=5).json()
+    assert body["mcp"] == f"{server.url}/mcp" and body["mode"] == "demo"
+    assert requests.head(server.url + "/", timeout=5).status_code == 200
