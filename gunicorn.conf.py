@@ -48,6 +48,10 @@ def on_starting(server):
 
     try:
         settings = load_settings()
+        if workers != 1:
+            raise ConfigError(f"CONNECTOR_WORKERS={workers}: MCP sessions live in one worker's memory, so several "
+                              "workers would lose each other's sessions. Run one gevent worker (it serves thousands "
+                              "of connections) and scale with more instances behind sticky sessions.")
     except ConfigError as exc:
         sys.stderr.write(f"\nconfiguration error: {exc}\n\n")
         sys.exit(2)
