@@ -22,6 +22,7 @@ run: $(VENV)/.installed-run
 	BIND=127.0.0.1:$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 # The real app plus the fixture tools/resources/prompts the conformance suite names.

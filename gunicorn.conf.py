@@ -69,7 +69,8 @@ def when_ready(server):
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
     public = os.environ.get("PUBLIC_URL")
     url = f"{public.rstrip('/')}/mcp" if public else f"http://{shown}:{port}/mcp"
-    banner = f"\n  Attio Connector is up.\n  MCP URL (Streamable HTTP): {url}\n  Legacy SSE URL:            {url[:-4]}/sse\n"
+    banner = (f"\n  Attio Connector is up.\n  MCP URL (Streamable HTTP): {url}\n"
+              f"  Legacy SSE URL:            {url[:-4]}/sse\n")
     if _demo is not None:
         banner += "  Mode: DEMO (built-in sample workspace, no credentials needed)\n"
     sys.stdout.write(banner + "\n")

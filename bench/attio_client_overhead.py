@@ -156,7 +156,7 @@ def main() -> None:
     try:
         table = variants(base, args.breakdown)
         best: dict[str, list[float]] = {name: [float("inf"), float("inf")] for name in table}
-        for name, pair in table.items():  # warm up: connections, caches
+        for pair in table.values():  # warm up: connections, caches
             for fn in pair:
                 measure(fn, 200)
         for _ in range(args.rounds):

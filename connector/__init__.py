@@ -46,7 +46,8 @@ def register_extensions(app: Flask) -> None:
     cache_config = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": app.config["CACHE_TTL_SECONDS"]}
     if app.config["REDIS_URL"]:
         cache_config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": app.config["REDIS_URL"],
-                        "CACHE_KEY_PREFIX": "attio-connector:", "CACHE_DEFAULT_TIMEOUT": app.config["CACHE_TTL_SECONDS"]}
+                        "CACHE_KEY_PREFIX": "attio-connector:",
+                        "CACHE_DEFAULT_TIMEOUT": app.config["CACHE_TTL_SECONDS"]}
     cache.init_app(app, config=cache_config)
     mcp = McpExtension()
     register_all(mcp.registry)

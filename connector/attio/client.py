@@ -18,8 +18,8 @@ import time
 from datetime import timezone
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Mapping
-from urllib.parse import quote, urlencode, urlsplit
+from typing import Any, Callable, Mapping
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -29,6 +29,7 @@ from requests.utils import get_environ_proxies
 
 from connector import __version__
 
+from .endpoints import AttioEndpoints
 from .errors import AttioBadRequest, AttioError, AttioUnavailable, error_from_response
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,6 @@ _READ_POSTS = ("/records/query", "/records/search", "/entries/query")  # POSTs t
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
 _NETWORK_ERRORS = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
 _TOKEN_RE = re.compile(r"[\x21-\x7e]+")
-_UNSET: Any = object()
 
 
 def make_session(pool_maxsize: int = 50) -> requests.Session:
@@ -76,33 +76,6 @@ def settle_environment(session: requests.Session, url: str) -> dict[str, str]:
     return dict(session.proxies)
 
 
-def _segment(value: Any) -> str:
-    """Quote one path segment so that no identifier can change the path ('../x', '?', '/')."""
-    text = str(value)
-    if not text:
-        raise AttioBadRequest("An identifier in the request path is empty.", code="invalid_identifier")
-    if text in (".", ".."):
-        return text.replace(".", "%2E")  # dot segments would be normalised away by urllib3
-    return quote(text, safe="")
-
-
-def _path(*segments: Any) -> str:
-    """'/v2/' followed by the quoted segments."""
-    return "/v2/" + "/".join(_segment(s) for s in segments)
-
-
-def _target(target: str) -> str:
-    """'objects' or 'lists', the two owners of attributes."""
-    if target not in ("objects", "lists"):
-        raise ValueError("target must be 'objects' or 'lists'")
-    return target
-
-
-def _compact(**fields: Any) -> dict[str, Any]:
-    """The given fields without the ones that are None."""
-    return {k: v for k, v in fields.items() if v is not None}
-
-
 def _backoff(attempt: int) -> float:
     """Exponential backoff with jitter for 5xx and connection failures."""
     base = min(4.0, 0.25 * 2 ** (attempt - 1))
@@ -126,7 +99,7 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return when.timestamp() - (time.time() if now is None else now)
 
 
-class AttioClient:
+class AttioClient(AttioEndpoints):
     """A thin, typed client for Attio's REST API v2 (`base_url` None means api.attio.com)."""
 
     def __init__(self, base_url: str | None, token: str, *, timeout: float = 20.0, max_attempts: int = 3,
@@ -248,203 +221,3 @@ class AttioClient:
         if isinstance(body, dict) and "data" in body and path != "/v2/self":
             return body["data"]
         return body
-
-    # -- workspace, objects, attributes (each method: one HTTP call) ------------------
-
-    def self_info(self) -> dict[str, Any]:
-        """GET /v2/self: the token's workspace, scopes and member (flat, not in `data`)."""
-        return self.request("GET", "/v2/self")
-
-    def list_objects(self) -> list[dict[str, Any]]:
-        """Every object in the workspace."""
-        return self.request("GET", "/v2/objects")
-
-    def get_object(self, obj: str) -> dict[str, Any]:
-        """One object by slug or id."""
-        return self.request("GET", _path("objects", obj))
-
-    def list_attributes(self, obj: str, *, target: str = "objects", limit: int | None = None,
-                        offset: int | None = None, show_archived: bool | None = None) -> list[dict[str, Any]]:
-        """The attributes of an object (`target="objects"`) or a list (`target="lists"`)."""
-        params = _compact(limit=limit, offset=offset, show_archived=show_archived)
-        return self.request("GET", _path(_target(target), obj, "attributes"), params=params)
-
-    def list_options(self, obj: str, attr: str, *, target: str = "objects") -> list[dict[str, Any]]:
-        """The options of a select attribute."""
-        return self.request("GET", _path(_target(target), obj, "attributes", attr, "options"))
-
-    def list_statuses(self, obj: str, attr: str, *, target: str = "objects") -> list[dict[str, Any]]:
-        """The statuses of a status attribute (e.g. deal stages)."""
-        return self.request("GET", _path(_target(target), obj, "attributes", attr, "statuses"))
-
-    # -- records -----------------------------------------------------------------------
-
-    def search_records(self, query: str, objects: Iterable[str], limit: int = 25,
-                       request_as: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Fuzzy search across objects in one call (POST /v2/objects/records/search)."""
-        body = {"query": query, "objects": list(objects), "request_as": request_as or {"type": "workspace"},
-                "limit": limit}
-        return self.request("POST", "/v2/objects/records/search", json=body)
-
-    def query_records(self, obj: str, filter: dict[str, Any] | None = None, sorts: list[Any] | None = None,
-                      limit: int | None = None, offset: int | None = None) -> list[dict[str, Any]]:
-        """Records of an object matching a filter, sorted, paginated by limit/offset."""
-        body = _compact(filter=filter, sorts=sorts, limit=limit, offset=offset)
-        return self.request("POST", _path("objects", obj, "records", "query"), json=body)
-
-    def get_record(self, obj: str, record_id: str) -> dict[str, Any]:
-        """One record."""
-        return self.request("GET", _path("objects", obj, "records", record_id))
-
-    def create_record(self, obj: str, values: dict[str, Any]) -> dict[str, Any]:
-        """Create a record."""
-        return self.request("POST", _path("objects", obj, "records"), json={"data": {"values": values}})
-
-    def assert_record(self, obj: str, matching_attribute: str, values: dict[str, Any]) -> dict[str, Any]:
-        """Create or update the record matching a unique attribute (PUT …/records?matching_attribute=)."""
-        return self.request("PUT", _path("objects", obj, "records"), json={"data": {"values": values}},
-                            params={"matching_attribute": matching_attribute})
-
-    def update_record(self, obj: str, record_id: str, values: dict[str, Any], *,
-                      overwrite: bool = False) -> dict[str, Any]:
-        """Update a record: PATCH appends multiselect values, PUT (`overwrite=True`) replaces them."""
-        return self.request("PUT" if overwrite else "PATCH", _path("objects", obj, "records", record_id),
-                            json={"data": {"values": values}})
-
-    def delete_record(self, obj: str, record_id: str) -> Any:
-        """Delete a record."""
-        return self.request("DELETE", _path("objects", obj, "records", record_id))
-
-    def record_entries(self, obj: str, record_id: str, limit: int | None = None,
-                       offset: int | None = None) -> list[dict[str, Any]]:
-        """The list entries whose parent is this record."""
-        return self.request("GET", _path("objects", obj, "records", record_id, "entries"),
-                            params=_compact(limit=limit, offset=offset))
-
-    # -- notes (Attio has no update) and tasks -------------------------------------------
-
-    def list_notes(self, parent_object: str | None = None, parent_record_id: str | None = None,
-                   limit: int | None = None, offset: int | None = None) -> list[dict[str, Any]]:
-        """Notes, optionally of one record (limit max 50)."""
-        params = _compact(parent_object=parent_object, parent_record_id=parent_record_id, limit=limit,
-                          offset=offset)
-        return self.request("GET", "/v2/notes", params=params)
-
-    def get_note(self, note_id: str) -> dict[str, Any]:
-        """One note."""
-        return self.request("GET", _path("notes", note_id))
-
-    def create_note(self, parent_object: str, parent_record_id: str, title: str, content: str, *,
-                    format: str = "plaintext", created_at: str | None = None,
-                    meeting_id: str | None = None) -> dict[str, Any]:
-        """Create a note on a record ("plaintext" or "markdown")."""
-        data = {"parent_object": parent_object, "parent_record_id": parent_record_id, "title": title,
-                "format": format, "content": content}
-        data.update(_compact(created_at=created_at, meeting_id=meeting_id))
-        return self.request("POST", "/v2/notes", json={"data": data})
-
-    def delete_note(self, note_id: str) -> Any:
-        """Delete a note."""
-        return self.request("DELETE", _path("notes", note_id))
-
-    def list_tasks(self, *, limit: int | None = None, offset: int | None = None, sort: str | None = None,
-                   linked_object: str | None = None, linked_record_id: str | None = None,
-                   assignee: str | None = None, is_completed: bool | None = None) -> list[dict[str, Any]]:
-        """Tasks, filtered by Attio's query parameters (None means no filter)."""
-        params = _compact(limit=limit, offset=offset, sort=sort, linked_object=linked_object,
-                          linked_record_id=linked_record_id, assignee=assignee, is_completed=is_completed)
-        return self.request("GET", "/v2/tasks", params=params)
-
-    def get_task(self, task_id: str) -> dict[str, Any]:
-        """One task."""
-        return self.request("GET", _path("tasks", task_id))
-
-    def create_task(self, content: str, *, deadline_at: str | None = None, is_completed: bool = False,
-                    linked_records: list[dict[str, Any]] | None = None,
-                    assignees: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """Create a task; Attio requires all six fields, so all are sent."""
-        data = {"content": content, "format": "plaintext", "deadline_at": deadline_at,
-                "is_completed": is_completed, "linked_records": linked_records or [],
-                "assignees": assignees or []}
-        return self.request("POST", "/v2/tasks", json={"data": data})
-
-    def update_task(self, task_id: str, *, deadline_at: str | None = _UNSET, is_completed: bool | None = None,
-                    linked_records: list[dict[str, Any]] | None = None,
-                    assignees: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """Update deadline (None clears it), completion, links or assignees; content is immutable."""
-        data = _compact(is_completed=is_completed, linked_records=linked_records, assignees=assignees)
-        if deadline_at is not _UNSET:
-            data["deadline_at"] = deadline_at
-        return self.request("PATCH", _path("tasks", task_id), json={"data": data})
-
-    def delete_task(self, task_id: str) -> Any:
-        """Delete a task."""
-        return self.request("DELETE", _path("tasks", task_id))
-
-    # -- lists and entries -------------------------------------------------------------
-
-    def list_lists(self) -> list[dict[str, Any]]:
-        """Every list the credential can see."""
-        return self.request("GET", "/v2/lists")
-
-    def get_list(self, list_id: str) -> dict[str, Any]:
-        """One list by slug or id."""
-        return self.request("GET", _path("lists", list_id))
-
-    def query_entries(self, list_id: str, filter: dict[str, Any] | None = None,
-                      sorts: list[Any] | None = None, limit: int | None = None,
-                      offset: int | None = None) -> list[dict[str, Any]]:
-        """Entries of a list matching a filter."""
-        body = _compact(filter=filter, sorts=sorts, limit=limit, offset=offset)
-        return self.request("POST", _path("lists", list_id, "entries", "query"), json=body)
-
-    def add_entry(self, list_id: str, parent_object: str, parent_record_id: str,
-                  entry_values: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Add a record to a list."""
-        data = {"parent_object": parent_object, "parent_record_id": parent_record_id,
-                "entry_values": entry_values or {}}
-        return self.request("POST", _path("lists", list_id, "entries"), json={"data": data})
-
-    def update_entry(self, list_id: str, entry_id: str, entry_values: dict[str, Any], *,
-                     overwrite: bool = False) -> dict[str, Any]:
-        """Update an entry's values: PATCH appends, PUT (`overwrite=True`) replaces."""
-        return self.request("PUT" if overwrite else "PATCH", _path("lists", list_id, "entries", entry_id),
-                            json={"data": {"entry_values": entry_values}})
-
-    def delete_entry(self, list_id: str, entry_id: str) -> Any:
-        """Remove an entry from a list."""
-        return self.request("DELETE", _path("lists", list_id, "entries", entry_id))
-
-    # -- members, threads, comments ----------------------------------------------------
-
-    def list_members(self) -> list[dict[str, Any]]:
-        """Every workspace member (not paginated)."""
-        return self.request("GET", "/v2/workspace_members")
-
-    def get_member(self, member_id: str) -> dict[str, Any]:
-        """One workspace member."""
-        return self.request("GET", _path("workspace_members", member_id))
-
-    def list_threads(self, *, obj: str | None = None, record_id: str | None = None,
-                     list_id: str | None = None, entry_id: str | None = None, limit: int | None = None,
-                     offset: int | None = None) -> list[dict[str, Any]]:
-        """Comment threads on a record (obj + record_id) or an entry (list_id + entry_id)."""
-        params = _compact(object=obj, record_id=record_id, list=list_id, entry_id=entry_id, limit=limit,
-                          offset=offset)
-        return self.request("GET", "/v2/threads", params=params)
-
-    def create_comment(self, content: str, author_member_id: str, *, thread_id: str | None = None,
-                       record: tuple[str, str] | None = None,
-                       entry: tuple[str, str] | None = None) -> dict[str, Any]:
-        """Comment on a thread, a record (obj, record_id) or an entry (list, entry_id): exactly one."""
-        if sum(x is not None for x in (thread_id, record, entry)) != 1:
-            raise ValueError("give exactly one of thread_id, record or entry")
-        data: dict[str, Any] = {"format": "plaintext", "content": content,
-                                "author": {"type": "workspace-member", "id": author_member_id}}
-        if thread_id is not None:
-            data["thread_id"] = thread_id
-        elif record is not None:
-            data["record"] = {"object": record[0], "record_id": record[1]}
-        elif entry is not None:
-            data["entry"] = {"list": entry[0], "entry_id": entry[1]}
-        return self.request("POST", "/v2/comments", json={"data": data})

@@ -195,7 +195,8 @@ def render_value(value: Mapping[str, Any], *, resolve: Resolver | None = None,
     if kind == "record-reference":
         target, rid = _text(value.get("target_object")), _text(value.get("target_record_id"))
         name = resolve(target, rid) if resolve and target and rid else None
-        return f"{name} ({target} {rid})" if name else f"{target} {rid}".strip()
+        # "<object>:<record id>" is the id `fetch` takes, so a model can follow the reference.
+        return f"{name} ({target}:{rid})" if name else f"{target}:{rid}".strip(":")
     if kind == "actor-reference":
         if value.get("referenced_actor_type") is None:
             return ""

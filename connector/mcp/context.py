@@ -98,7 +98,8 @@ class ToolContext:
         self.session.pending[req_id] = waiter
         if not self.emit({"jsonrpc": "2.0", "id": req_id, "method": method, "params": params}):
             self.session.pending.pop(req_id, None)
-            raise ClientRequestError("this request cannot stream messages to the client (Accept lacks text/event-stream)")
+            raise ClientRequestError(
+                "this request cannot stream messages to the client (Accept lacks text/event-stream)")
         try:
             answer = waiter.get(timeout=timeout)
         except gevent.Timeout:

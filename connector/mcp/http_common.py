@@ -67,6 +67,35 @@ def check_origin_and_host() -> Response | None:
     return None
 
 
+def guard(ext: Any) -> tuple[Any, Response | None]:
+    """Origin/Host first, then authentication: (caller, None) or (None, the refusal)."""
+    refused = check_origin_and_host()
+    if refused is not None:
+        return None, refused
+    outcome = ext.authenticate(request)
+    if isinstance(outcome, Response):
+        return None, outcome
+    request.mcp_caller = outcome
+    return outcome, None
+
+
+def not_json_body() -> Response | None:
+    """415 unless the body is declared as JSON."""
+    ctype = (request.mimetype or "").lower()
+    if ctype == "application/json":
+        return None
+    return rpc_error(415, jsonrpc.INVALID_REQUEST,
+                     f"Unsupported Media Type: Content-Type must be application/json, not {ctype or 'missing'}")
+
+
+def not_streamable(path: str) -> Response | None:
+    """406 unless the client accepts an SSE stream."""
+    if accepts("text/event-stream"):
+        return None
+    return rpc_error(406, jsonrpc.INVALID_REQUEST,
+                     f"Not Acceptable: GET {path} opens an SSE stream; Accept must list text/event-stream")
+
+
 def accepts(mime: str) -> bool:
     """True when the request's Accept header allows `mime` (wildcards count)."""
     header = request.headers.get("Accept")

@@ -111,10 +111,9 @@ class McpServer:
                                 f"Invalid Request: request id {req_id!r} is already in flight in this session",
                                 id=req_id).to_wire()
         params = msg.get("params") or {}
+        meta = params.get("_meta") if isinstance(params.get("_meta"), dict) else {}
         ctx = ToolContext(services=self.services, caller=caller, session=session, emit=emit, request_id=req_id,
-                          progress_token=(params.get("_meta") or {}).get("progressToken")
-                          if isinstance(params.get("_meta"), dict) else None,
-                          in_flight=in_flight, meta=params.get("_meta") if isinstance(params.get("_meta"), dict) else {})
+                          progress_token=meta.get("progressToken"), in_flight=in_flight, meta=meta)
         try:
             handler = self._methods.get(method)
             if handler is None:
@@ -127,7 +126,8 @@ class McpServer:
             response = None
         except Exception:  # a bug of ours must not kill the stream or the worker
             log.exception("unhandled error in %s", method)
-            response = JsonRpcError(jsonrpc.INTERNAL_ERROR, f"Internal error while handling {method}", id=req_id).to_wire()
+            response = JsonRpcError(jsonrpc.INTERNAL_ERROR, f"Internal error while handling {method}",
+                                    id=req_id).to_wire()
         finally:
             if session is not None:
                 session.end(req_id)

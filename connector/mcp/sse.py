@@ -11,7 +11,8 @@ import gevent.queue
 from flask import Blueprint, Response, current_app, request
 
 from . import jsonrpc
-from .http_common import KEEPALIVE, SSE_HEADERS, accepts, check_origin_and_host, client_key, rpc_error, sse_event
+from .http_common import (KEEPALIVE, SSE_HEADERS, check_origin_and_host, client_key, guard, not_json_body,
+                          not_streamable, rpc_error, sse_event)
 from .jsonrpc import INVALID_REQUEST, JsonRpcError
 from .server import SUPPORTED_VERSIONS
 
@@ -22,15 +23,6 @@ def _ext() -> Any:
     return current_app.extensions["mcp"]
 
 
-def _guard() -> tuple[Any, Response | None]:
-    refused = check_origin_and_host()
-    if refused is not None:
-        return None, refused
-    outcome = _ext().authenticate(request)
-    if isinstance(outcome, Response):
-        return None, outcome
-    request.mcp_caller = outcome
-    return outcome, None
 
 
 @bp.route("/sse", methods=["GET"])
@@ -39,11 +31,12 @@ def open_stream() -> Response:
     """Open a session and its event stream; the first event names the POST endpoint."""
     if request.method == "HEAD":  # Flask routes HEAD to GET views; a probe must not open a stream
         return probe()
-    caller, refused = _guard()
+    caller, refused = guard(_ext())
     if refused is not None:
         return refused
-    if not accepts("text/event-stream"):
-        return rpc_error(406, INVALID_REQUEST, "Not Acceptable: GET /sse opens an SSE stream; Accept must list text/event-stream")
+    refused = not_streamable("/sse")
+    if refused is not None:
+        return refused
     ext = _ext()
     key = client_key()
     refused = ext.gate.refuse(key)
@@ -87,7 +80,7 @@ def probe() -> Response:
 @bp.route("/messages/", methods=["POST"])
 def post_message() -> Response:
     """Accept one message for a session; the answer goes out on its stream."""
-    caller, refused = _guard()
+    caller, refused = guard(_ext())
     if refused is not None:
         return refused
     ext = _ext()
@@ -97,9 +90,9 @@ def post_message() -> Response:
     session = ext.sessions.get(session_id)
     if session is None or session.transport != "sse" or (ext.auth_enabled and session.subject != caller.subject):
         return rpc_error(404, INVALID_REQUEST, "Session not found: open a new stream with GET /sse")
-    ctype = (request.mimetype or "").lower()
-    if ctype != "application/json":
-        return rpc_error(415, INVALID_REQUEST, f"Unsupported Media Type: Content-Type must be application/json, not {ctype or 'missing'}")
+    refused = not_json_body()
+    if refused is not None:
+        return refused
     try:
         data = jsonrpc.load_json(request.get_data(cache=False))
         if isinstance(data, list):

@@ -12,8 +12,8 @@ import gevent.queue
 from flask import Blueprint, Response, current_app, request
 
 from . import jsonrpc
-from .http_common import (KEEPALIVE, SSE_HEADERS, accepts, check_origin_and_host, client_key, json_response,
-                          rpc_error, sse_event)
+from .http_common import (KEEPALIVE, SSE_HEADERS, accepts, check_origin_and_host, client_key, guard, json_response,
+                          not_json_body, not_streamable, rpc_error, sse_event)
 from .jsonrpc import INVALID_REQUEST, JsonRpcError
 from .server import STREAMABLE_VERSIONS
 
@@ -28,30 +28,21 @@ def _ext() -> Any:
     return current_app.extensions["mcp"]
 
 
-def _guard() -> tuple[Any, Response | None]:
-    """Origin/Host first, then authentication; returns (caller, error reply)."""
-    refused = check_origin_and_host()
-    if refused is not None:
-        return None, refused
-    outcome = _ext().authenticate(request)
-    if isinstance(outcome, Response):
-        return None, outcome
-    request.mcp_caller = outcome
-    return outcome, None
 
 
 @bp.route("/mcp", methods=["POST"])
 @bp.route("/mcp/", methods=["POST"])
 def post() -> Response:
     """Receive one message (or a 2025-03-26 batch) from the client."""
-    caller, refused = _guard()
+    caller, refused = guard(_ext())
     if refused is not None:
         return refused
     if not (accepts("application/json") or accepts("text/event-stream")):
-        return rpc_error(406, INVALID_REQUEST, "Not Acceptable: Accept must list application/json and text/event-stream")
-    ctype = (request.mimetype or "").lower()
-    if ctype != "application/json":
-        return rpc_error(415, INVALID_REQUEST, f"Unsupported Media Type: Content-Type must be application/json, not {ctype or 'missing'}")
+        return rpc_error(406, INVALID_REQUEST,
+                         "Not Acceptable: Accept must list application/json and text/event-stream")
+    refused = not_json_body()
+    if refused is not None:
+        return refused
     try:
         data = jsonrpc.load_json(request.get_data(cache=False))
     except JsonRpcError as exc:
@@ -81,7 +72,8 @@ def post() -> Response:
 
 def _session_problem(session: Any, session_id: str | None, header_version: str | None) -> Response | None:
     if not session_id:
-        return rpc_error(400, INVALID_REQUEST, f"Bad Request: {SESSION_HEADER} header is required; send initialize first")
+        return rpc_error(400, INVALID_REQUEST,
+                         f"Bad Request: {SESSION_HEADER} header is required; send initialize first")
     if session is None:
         return rpc_error(404, INVALID_REQUEST, "Session not found: it expired or was terminated; initialize a new one")
     if session.transport != "streamable":
@@ -111,7 +103,8 @@ def _batch(items: list[Any], session: Any, session_id: str | None, header_versio
     """2025-03-26 batches; later versions refuse them."""
     version = session.protocol_version if session is not None else (header_version or "2025-03-26")
     if version != "2025-03-26":
-        return rpc_error(400, INVALID_REQUEST, f"Invalid Request: JSON-RPC batches are not allowed in protocol version {version}")
+        return rpc_error(400, INVALID_REQUEST,
+                         f"Invalid Request: JSON-RPC batches are not allowed in protocol version {version}")
     if not items:
         return rpc_error(400, INVALID_REQUEST, "Invalid Request: empty batch")
     if any(isinstance(i, dict) and i.get("method") == "initialize" for i in items):
@@ -201,11 +194,12 @@ def listen() -> Response:
     """The optional standalone stream for server-initiated messages."""
     if request.method == "HEAD":  # Flask routes HEAD to GET views; a probe must not open a stream
         return probe()
-    caller, refused = _guard()
+    caller, refused = guard(_ext())
     if refused is not None:
         return refused
-    if not accepts("text/event-stream"):
-        return rpc_error(406, INVALID_REQUEST, "Not Acceptable: GET /mcp opens an SSE stream; Accept must list text/event-stream")
+    refused = not_streamable("/mcp")
+    if refused is not None:
+        return refused
     ext = _ext()
     session_id = request.headers.get(SESSION_HEADER)
     session = ext.sessions.get(session_id) if session_id else None
@@ -245,7 +239,7 @@ def _listen_stream(ext: Any, session: Any, key: str) -> Iterator[str]:
 @bp.route("/mcp/", methods=["DELETE"])
 def terminate() -> Response:
     """End a session."""
-    caller, refused = _guard()
+    caller, refused = guard(_ext())
     if refused is not None:
         return refused
     ext = _ext()

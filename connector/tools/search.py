@@ -153,4 +153,5 @@ def register(registry: Registry) -> None:
         annotations=READ_ONLY, scope="attio:read",
         description=("Read one Attio record (company, person or deal) by the id returned from `search`. Returns "
                      "{\"id\",\"title\",\"text\",\"url\",\"metadata\"} where text lists every filled attribute and "
-                     "the record's recent notes. Example: {\"id\": \"companies:a3e03bc6-280c-4854-840f-dc5ab37ba0f5\"}.")))
+                     "the record's recent notes. "
+                     "Example: {\"id\": \"companies:a3e03bc6-280c-4854-840f-dc5ab37ba0f5\"}.")))

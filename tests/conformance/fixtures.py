@@ -137,7 +137,8 @@ def register_tools(registry: Registry) -> None:
     _tool(registry, "test_audio_content",
           lambda ctx, a: ToolResult([{"type": "audio", "data": wav, "mimeType": "audio/wav"}]))
     _tool(registry, "test_embedded_resource", lambda ctx, a: ToolResult([{"type": "resource", "resource": {
-        "uri": "test://embedded-resource", "mimeType": "text/plain", "text": "This is an embedded resource content."}}]))
+        "uri": "test://embedded-resource", "mimeType": "text/plain",
+        "text": "This is an embedded resource content."}}]))
     _tool(registry, "test_multiple_content_types", lambda ctx, a: ToolResult([
         _text("Multiple content types test:"), {"type": "image", "data": PNG, "mimeType": "image/png"},
         {"type": "resource", "resource": {"uri": "test://mixed-content-resource", "mimeType": "application/json",
@@ -163,7 +164,8 @@ def register_resources(registry: Registry) -> None:
                            "text": "This is the content of the static text resource."}]))
     registry.add_resource(Resource(
         uri="test://static-binary", name="static-binary", description="A static binary resource (PNG)",
-        mime_type="image/png", read=lambda ctx: [{"uri": "test://static-binary", "mimeType": "image/png", "blob": PNG}]))
+        mime_type="image/png",
+        read=lambda ctx: [{"uri": "test://static-binary", "mimeType": "image/png", "blob": PNG}]))
     registry.add_resource(Resource(
         uri="test://watched-resource", name="watched-resource", description="A resource that can be subscribed to",
         mime_type="text/plain", subscribable=True,
@@ -182,7 +184,8 @@ def register_prompts(registry: Registry) -> None:
         render=lambda ctx, a: [{"role": "user", "content": _text("This is a simple prompt for testing.")}]))
     registry.add_prompt(Prompt(
         name="test_prompt_with_arguments", description="A prompt with arguments",
-        arguments=[PromptArgument("arg1", "First test argument", True), PromptArgument("arg2", "Second test argument", True)],
+        arguments=[PromptArgument("arg1", "First test argument", True),
+                   PromptArgument("arg2", "Second test argument", True)],
         render=lambda ctx, a: [{"role": "user", "content": _text(
             f"Prompt with arguments: arg1='{a.get('arg1')}', arg2='{a.get('arg2')}'")}],
         complete=lambda ctx, name, value, context: [v for v in ("paris", "park", "party", "test", "testing")

@@ -52,10 +52,12 @@ def test_unknown_method_and_bad_params_and_unknown_tool(server):
     sid = open_session(server.mcp_url)
     r = post(server.mcp_url, {"jsonrpc": "2.0", "id": 2, "method": "no/such"}, headers(sid))
     assert r.status_code == 200 and r.json()["error"] == {"code": -32601, "message": "Method not found: no/such"}
-    r = post(server.mcp_url, {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"arguments": {}}}, headers(sid))
+    r = post(server.mcp_url, {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"arguments": {}}},
+             headers(sid))
     err = r.json()["error"]
     assert err["code"] == -32602 and "name" in err["message"]
-    r = post(server.mcp_url, {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "nope"}}, headers(sid))
+    r = post(server.mcp_url, {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "nope"}},
+             headers(sid))
     assert r.json()["error"] == {"code": -32602, "message": "Unknown tool: nope"}
     r = post(server.mcp_url, {"jsonrpc": "2.0", "id": 5, "method": "logging/setLevel", "params": {"level": "loud"}},
              headers(sid))

@@ -173,9 +173,9 @@ VALUE_CASES = [
                           latitude="37.331741", longitude="-122.030333"),
      "1 Infinite Loop, Cupertino, CA 95014, US"),
     ("record-reference", v("record-reference", target_object="companies", target_record_id=ACME_ID),
-     f"Acme Corp (companies {ACME_ID})"),
+     f"Acme Corp (companies:{ACME_ID})"),
     ("record-reference-unknown", v("record-reference", target_object="companies", target_record_id="c0ffee"),
-     "companies c0ffee"),
+     "companies:c0ffee"),
     ("actor-reference", v("actor-reference", referenced_actor_type="workspace-member",
                           referenced_actor_id=MEMBER_ID), "Susan Kare"),
     ("actor-reference-system", COMPANY["values"]["created_by"][0], "Attio (system)"),
@@ -238,7 +238,7 @@ def test_render_company_with_titles_and_resolver():
     assert lines[0] == "Company: Energyguided Technology"
     assert "Primary location: 7140 Preston Rd, Plano, Texas 75024, US" in lines
     assert "Referrer: Trade Show" in lines
-    assert "Team: Jane Doe (people f88fc2bb-dd64-5b9a-811e-6e0a03df268d)" in lines
+    assert "Team: Jane Doe (people:f88fc2bb-dd64-5b9a-811e-6e0a03df268d)" in lines
     assert "Domains: energyguided.com" in lines
     assert "Created by: Attio (system)" in lines
     assert "Created at: 2025-04-18 22:13 UTC" in lines

@@ -5,7 +5,6 @@ entries). The fuzzy records search of §7.4 lives in `search.py` and is re-expor
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
 from .errors import body_error, filter_error

@@ -77,7 +77,7 @@ def _store(ws: Workspace, obj: ObjectDef, rec: dict[str, Any], old: dict[str, li
     rid = rec["id"]["record_id"]
     with ws.lock:
         ws.put_record(obj, rec)
-        for slug, (attr, new) in changes.items():
+        for slug, (attr, _new) in changes.items():
             if attr.inverse:
                 before = {v["target_record_id"] for v in old.get(slug, ())}
                 ws.sync_inverse(obj, rid, attr, before, {v["target_record_id"] for v in rec["values"][slug]},
