@@ -63,7 +63,9 @@ def check_origin_and_host() -> Response | None:
     if hosts:
         host = _hostname(request.host or "")
         if host not in hosts and "*" not in hosts:
-            return rpc_error(421, jsonrpc.INVALID_REQUEST, f"Misdirected request: Host {host} is not served here")
+            return rpc_error(421, jsonrpc.INVALID_REQUEST,
+                             f"Misdirected request: Host {host} is not served here (set PUBLIC_URL to the public "
+                             "URL, e.g. your tunnel's, or add the name to ALLOWED_HOSTS)")
     return None
 
 

@@ -19,8 +19,10 @@ def _find(ctx: Any, obj: str, name: str) -> tuple[str, str]:
     return title, text
 
 
-def _suggest(obj: str) -> Any:
+def _suggest(obj: str, argument: str) -> Any:
     def complete(ctx: Any, name: str, value: str, context: dict[str, str]) -> list[str]:
+        if name != argument:
+            return []
         hits = ctx.attio.search_records(value, [obj], limit=MAX_SUGGESTIONS)
         return [h.get("record_text") for h in hits if h.get("record_text")]
     return complete
@@ -51,11 +53,11 @@ def meeting_prep(ctx: Any, args: dict[str, str]) -> list[dict[str, Any]]:
 def register(registry: Registry) -> None:
     """Add the CRM prompts."""
     registry.add_prompt(Prompt(
-        name="account_brief", title="Account brief", render=account_brief, complete=_suggest("companies"),
+        name="account_brief", title="Account brief", render=account_brief, complete=_suggest("companies", "company"),
         description="A one-page brief on a company: people, deals, notes and a suggested next step.",
         arguments=[PromptArgument("company", "Company name or domain, e.g. \"Acme\"", required=True)]))
     registry.add_prompt(Prompt(
-        name="meeting_prep", title="Meeting prep", render=meeting_prep, complete=_suggest("people"),
+        name="meeting_prep", title="Meeting prep", render=meeting_prep, complete=_suggest("people", "person"),
         description="Preparation notes for a meeting with a person in the CRM.",
         arguments=[PromptArgument("person", "The person's name or email", required=True),
                    PromptArgument("topic", "What the meeting is about (optional)")]))

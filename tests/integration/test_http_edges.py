@@ -203,3 +203,20 @@ def test_root_points_to_the_endpoints(server):
     body = requests.get(server.url + "/", timeout=5).json()
     assert body["mcp"] == f"{server.url}/mcp" and body["mode"] == "demo"
     assert requests.head(server.url + "/", timeout=5).status_code == 200
+
+
+def test_get_stream_one_per_session_and_closed_by_delete(server):
+    sid = open_session(server.mcp_url)
+    h = {"Accept": "text/event-stream", **headers(sid)}
+    assert requests.get(server.mcp_url, headers={"Accept": "application/json", **headers(sid)},
+                        timeout=5).status_code == 406
+    with requests.get(server.mcp_url, headers=h, stream=True, timeout=10) as stream:
+        assert stream.status_code == 200 and stream.headers["Content-Type"].startswith("text/event-stream")
+        lines = stream.iter_lines(decode_unicode=True)
+        assert next(lines) == ": keepalive"
+        second = requests.get(server.mcp_url, headers=h, timeout=5)
+        assert second.status_code == 409 and "already has an open GET stream" in second.json()["error"]["message"]
+        assert requests.delete(server.mcp_url, headers=headers(sid), timeout=5).status_code == 204
+        rest = list(lines)  # the stream ends once the session is gone
+        assert all(line in ("", ": keepalive") for line in rest)
+    assert requests.get(server.mcp_url, headers=h, timeout=5).status_code == 404
