@@ -13,7 +13,8 @@ percentiles (ms), errors by kind, and the generator's own CPU time per request.
 
 A response counts as an error when its status is not 200, when its body carries a JSON-RPC
 error (`"error":{`) or a tool error (`"isError":true`), when it lacks the `--expect` marker,
-or when the connection fails (the greenlet then reconnects).
+or when the connection fails (the greenlet then reconnects). A body containing `{{id}}` gets
+a fresh integer there on every request (unique JSON-RPC ids within one MCP session).
 """
 from __future__ import annotations
 
@@ -22,12 +23,13 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import itertools  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
 import socket  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Any, Callable  # noqa: E402
 from urllib.parse import urlsplit  # noqa: E402
 
 import gevent  # noqa: E402
@@ -52,13 +54,31 @@ class Stats:
                 self.example_error = detail[:300]
 
 
-def build_request(method: str, host: str, port: int, target: str, headers: list[str], body: bytes) -> bytes:
-    """The raw request bytes, sent unchanged on every iteration."""
+ID_PLACEHOLDER = b"{{id}}"
+
+
+def build_request(method: str, host: str, port: int, target: str, headers: list[str], body: bytes
+                  ) -> Callable[[], bytes]:
+    """A function returning the raw bytes of the next request.
+
+    Without `{{id}}` in the body every request is the same pre-built bytes; with it, each request
+    gets the next integer there (JSON-RPC ids must not repeat while in flight in one session).
+    """
     lines = [f"{method} {target} HTTP/1.1", f"Host: {host}:{port}", "Connection: keep-alive"]
     lines += headers
-    if body or method not in ("GET", "HEAD"):
-        lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+    head = "\r\n".join(lines).encode("latin-1")
+    if ID_PLACEHOLDER not in body:
+        if body or method not in ("GET", "HEAD"):
+            head += f"\r\nContent-Length: {len(body)}".encode()
+        fixed = head + b"\r\n\r\n" + body
+        return lambda: fixed
+    before, after = body.split(ID_PLACEHOLDER, 1)
+    counter = itertools.count(1000)
+
+    def next_request() -> bytes:
+        payload = b"%s%d%s" % (before, next(counter), after)
+        return b"%s\r\nContent-Length: %d\r\n\r\n%s" % (head, len(payload), payload)
+    return next_request
 
 
 def read_response(sock: socket.socket, buf: bytearray) -> tuple[int, bytes, bool]:
@@ -121,7 +141,7 @@ def connect(host: str, port: int) -> socket.socket:
     return sock
 
 
-def worker(host: str, port: int, request: bytes, expect: bytes | None, stats: Stats) -> None:
+def worker(host: str, port: int, next_request: Callable[[], bytes], expect: bytes | None, stats: Stats) -> None:
     """One keep-alive connection, requests back to back until told to stop."""
     sock: socket.socket | None = None
     buf = bytearray()
@@ -133,7 +153,7 @@ def worker(host: str, port: int, request: bytes, expect: bytes | None, stats: St
                 sock = connect(host, port)
                 buf.clear()
             t0 = perf()
-            sock.sendall(request)
+            sock.sendall(next_request())
             status, body, close = read_response(sock, buf)
             elapsed = perf() - t0
         except (OSError, ValueError) as exc:
@@ -173,9 +193,9 @@ def run(url: str, method: str, headers: list[str], body: bytes, duration: float,
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     target = parts.path + (f"?{parts.query}" if parts.query else "")
-    request = build_request(method, host, port, target or "/", headers, body)
+    next_request = build_request(method, host, port, target or "/", headers, body)
     stats = Stats()
-    greenlets = [gevent.spawn(worker, host, port, request, expect, stats) for _ in range(concurrency)]
+    greenlets = [gevent.spawn(worker, host, port, next_request, expect, stats) for _ in range(concurrency)]
     if warmup > 0:
         gevent.sleep(warmup)
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -215,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", required=True)
     parser.add_argument("--method", default="GET")
     parser.add_argument("--header", action="append", default=[], help="'Name: value', repeatable")
-    parser.add_argument("--body", default="")
+    parser.add_argument("--body", default="", help="request body; {{id}} becomes a fresh integer per request")
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=0.0, help="seconds of unrecorded load first")
     parser.add_argument("--concurrency", type=int, default=32)

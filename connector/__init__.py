@@ -15,11 +15,40 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
 
     app = Flask(__name__)
     app.config.update(load_settings(environ, config))
+    keep_generated_secret(app)
     configure_logging(app)
+    configure_proxy(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     return app
+
+
+def keep_generated_secret(app: Flask) -> None:
+    """Outside production a missing SECRET_KEY is generated once and kept in the instance folder,
+    so tokens survive a restart."""
+    if not app.config.get("SECRET_KEY_GENERATED"):
+        return
+    import os
+    from pathlib import Path
+
+    path = Path(app.instance_path) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        app.config["SECRET_KEY"] = path.read_text().strip()
+    else:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(app.config["SECRET_KEY"])
+
+
+def configure_proxy(app: Flask) -> None:
+    """Behind Heroku/Render's TLS-terminating router, trust exactly TRUSTED_PROXY_HOPS forwarding hops."""
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def configure_logging(app: Flask) -> None:
@@ -54,6 +83,11 @@ def register_extensions(app: Flask) -> None:
     attio = AttioServices()
     attio.init_app(app, registry=mcp.registry, cache=cache)
     mcp.init_app(app, services=attio)
+    from .auth import init_auth
+    from .auth.migrate import upgrade
+
+    init_auth(app)
+    upgrade(app)
 
 
 def register_blueprints(app: Flask) -> None:

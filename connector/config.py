@@ -99,6 +99,28 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "REDIS_URL": (_str, None),
     "LOG_LEVEL": (_level, "INFO"),
     "PRODUCTION": (_bool, False),
+    "SECRET_KEY_FALLBACKS": (_list, []),
+    "ENCRYPTION_KEYS": (_list, []),
+    "DATABASE_URL": (_str, None),
+    "AUTH_DISABLED": (_bool, False),
+    "ACCESS_TOKEN_TTL": (_int(60, 86400), 3600),
+    "REFRESH_TOKEN_TTL": (_int(300, 365 * 86400), 30 * 86400),
+    "AUTH_CODE_TTL": (_int(30, 600), 300),
+    "DCR_CLIENT_TTL_DAYS": (_int(0, 3650), 90),
+    "CIMD_ENABLED": (_bool, True),
+    "CIMD_ALLOW_LOOPBACK": (_bool, False),
+    "ALLOWED_REDIRECT_URIS": (_list, []),
+    "ATTIO_OAUTH_URL": (_url, "https://app.attio.com"),
+    "ATTIO_ALLOWED_WORKSPACE_IDS": (_list, []),
+    "UPSTREAM_INTROSPECT_SECONDS": (_int(0, 86400), 300),
+    "RATE_LIMITS_ENABLED": (_bool, True),
+    "RATE_LIMIT_REGISTER": (_str, "20/hour"),
+    "RATE_LIMIT_AUTHORIZE": (_str, "60/minute"),
+    "RATE_LIMIT_CONSENT": (_str, "30/minute"),
+    "RATE_LIMIT_TOKEN": (_str, "60/minute"),
+    "RATE_LIMIT_REVOKE": (_str, "60/minute"),
+    "TRUSTED_PROXY_HOPS": (_int(0, 5), 0),
+    "STATUS_TOKEN": (_str, None),
 }
 
 MCP_INSTRUCTIONS = (
@@ -150,6 +172,13 @@ def _finish(cfg: dict[str, Any]) -> dict[str, Any]:
         cfg["SECRET_KEY_GENERATED"] = True
     elif len(cfg["SECRET_KEY"]) < 32:
         raise ConfigError("SECRET_KEY is too short: use at least 32 random characters")
+    if cfg.get("AUTH_DISABLED") and cfg.get("PRODUCTION"):
+        raise ConfigError("AUTH_DISABLED=true is refused when PRODUCTION=true: it would serve the workspace "
+                          "to anyone who can reach the URL")
+    if cfg.get("PRODUCTION") and not cfg.get("PUBLIC_URL"):
+        raise ConfigError("PUBLIC_URL is required when PRODUCTION=true (it is the OAuth issuer ChatGPT checks)")
+    if cfg.get("CIMD_ALLOW_LOOPBACK") and cfg.get("PRODUCTION"):
+        raise ConfigError("CIMD_ALLOW_LOOPBACK is for tests only and is refused when PRODUCTION=true")
     if cfg["PUBLIC_URL"] and cfg.get("PRODUCTION") and not cfg["PUBLIC_URL"].startswith("https://"):
         raise ConfigError("PUBLIC_URL must be https:// in production (ChatGPT only connects over HTTPS)")
     if cfg["ALLOWED_HOSTS"] is None:

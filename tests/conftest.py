@@ -116,12 +116,15 @@ def _admin(demo: object, path: str, body: dict | None = None) -> dict:
 
 
 @pytest.fixture(scope="session")
-def server_factory(demo_attio: object) -> Iterator[object]:
+def server_factory(demo_attio: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """Start extra servers with their own settings; all stopped at the end of the session."""
     started: list[RunningServer] = []
+    tmp_dir = tmp_path_factory.mktemp("servers")
 
     def start(app: str = "wsgi:app", **env: str) -> RunningServer:
-        base = {"ATTIO_API_URL": demo_attio.url, "LOG_LEVEL": "WARNING", "ACCESS_LOG": "/dev/null"}
+        base = {"ATTIO_API_URL": demo_attio.url, "LOG_LEVEL": "WARNING", "ACCESS_LOG": "/dev/null",
+                "AUTH_DISABLED": "true", "DATABASE_URL": f"sqlite:///{tmp_dir / f'db-{len(started)}.sqlite'}",
+                "SECRET_KEY": "test-secret-key-" + "x" * 32}
         server = RunningServer(app, {**base, **env})
         started.append(server)
         return server

@@ -29,6 +29,7 @@ class McpExtension:
         self.shutting_down = False
         self.auth_enabled = False
         self._authenticator: Callable[[Request], Caller | Response] = lambda request: Caller()
+        self._scope_check: Callable[[Caller, str], Response | None] | None = None
         self._stream_ids = itertools.count(1)
 
     def init_app(self, app: Flask, services: Any) -> None:
@@ -46,10 +47,21 @@ class McpExtension:
         app.register_blueprint(streamable_http.bp)
         app.register_blueprint(sse.bp)
 
-    def set_authenticator(self, func: Callable[[Request], Caller | Response], *, enabled: bool = True) -> None:
-        """Put authentication in front of the transports: `func(request)` → Caller or an error Response."""
+    def set_authenticator(self, func: Callable[[Request], Caller | Response], *,
+                          scope_check: Callable[[Caller, str], Response | None] | None = None) -> None:
+        """Put authentication in front of the transports: `func(request)` → Caller or an error Response;
+        `scope_check(caller, scope)` → the step-up refusal when a tool needs a scope the token lacks."""
         self._authenticator = func
-        self.auth_enabled = enabled
+        self._scope_check = scope_check
+        self.auth_enabled = True
+
+    def refuse_scope(self, caller: Caller, msg: Any) -> Response | None:
+        """The HTTP-level 403 for a `tools/call` whose tool needs a scope the caller lacks."""
+        if self._scope_check is None or not isinstance(msg, dict) or msg.get("method") != "tools/call":
+            return None
+        name = (msg.get("params") or {}).get("name") if isinstance(msg.get("params"), dict) else None
+        tool = self.registry.tools.get(name) if isinstance(name, str) else None
+        return self._scope_check(caller, tool.scope) if tool is not None else None
 
     def authenticate(self, request: Request) -> Caller | Response:
         """Who is calling, or the reply that refuses them."""

@@ -123,6 +123,9 @@ def post_message() -> Response:
     if not jsonrpc.is_request(msg):
         ext.server.handle(msg, session, caller, emit)
         return Response("Accepted", status=202)
+    refused = ext.refuse_scope(caller, msg)
+    if refused is not None:
+        return refused
     app = current_app._get_current_object()
 
     def work() -> None:

@@ -67,6 +67,9 @@ def post() -> Response:
     if not jsonrpc.is_request(msg):
         ext.server.handle(msg, session, caller, lambda m: False)
         return Response(status=202)
+    refused = ext.refuse_scope(caller, msg)
+    if refused is not None:
+        return refused
     return _answer(msg, session, caller)
 
 

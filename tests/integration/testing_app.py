@@ -18,7 +18,7 @@ def slow(ctx: Any, args: dict[str, Any]) -> ToolResult:
     return ToolResult.text("slept")
 
 
-app = create_app()
+app = create_app()  # auth follows the environment (the tests set AUTH_DISABLED as they need)
 registry = app.extensions["mcp"].registry
 register_all(registry)
 registry.add_tool(Tool(name="test_slow", description="Sleeps for `seconds`.", handler=slow,

@@ -1,7 +1,9 @@
 """A built-in demo Attio: Attio's REST API v2 served over real HTTP from a seeded workspace.
 
 Used by demo mode (the connector talks to it as if it were api.attio.com) and by the
-tests, over a loopback socket. `start_demo_attio()` runs it as a subprocess.
+tests, over a loopback socket. `start_demo_attio()` runs it as a subprocess. It also
+plays Attio's OAuth server (`/authorize`, `/oauth/token`, `/oauth/introspect`,
+`/oauth/revoke`; see `routes_oauth.py`).
 
 Imports are lazy so that `python -m connector.attio.demo` can let gevent patch the
 standard library before Flask loads, and `gunicorn.conf.py` can import the runner
@@ -15,10 +17,14 @@ from typing import TYPE_CHECKING, Any
 DEMO_TOKEN = "demo-attio-key"
 DEMO_TOKEN_2 = "demo-attio-key-2"
 DEMO_TOKEN_READONLY = "demo-attio-key-readonly"
+# The demo's one registered OAuth app (see `oauth.py`): loopback /oauth/attio/callback redirects.
+DEMO_OAUTH_CLIENT_ID = "demo-oauth-client"
+DEMO_OAUTH_CLIENT_SECRET = "demo-oauth-secret"
+DEMO_OAUTH_APP_NAME = "Attio Connector (demo)"
 
 _LAZY = {"create_demo_app": ".app", "start_demo_attio": ".runner", "DemoAttio": ".runner"}
-__all__ = ["DEMO_TOKEN", "DEMO_TOKEN_2", "DEMO_TOKEN_READONLY", "DemoAttio", "create_demo_app",
-           "start_demo_attio"]
+__all__ = ["DEMO_OAUTH_APP_NAME", "DEMO_OAUTH_CLIENT_ID", "DEMO_OAUTH_CLIENT_SECRET", "DEMO_TOKEN",
+           "DEMO_TOKEN_2", "DEMO_TOKEN_READONLY", "DemoAttio", "create_demo_app", "start_demo_attio"]
 
 if TYPE_CHECKING:
     from .app import create_demo_app

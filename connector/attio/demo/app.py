@@ -1,7 +1,8 @@
 """The demo Attio server: a small Flask app speaking Attio's REST API v2.
 
 `create_demo_app()` wires token auth, fault injection and the request log in front of
-the `/v2` routes (`routes_records`, `routes_misc`), plus `/_admin` routes for tests.
+the `/v2` routes (`routes_records`, `routes_misc`), plus Attio's OAuth endpoints
+(`routes_oauth`) and `/_admin` routes for tests.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import DEMO_TOKEN, DEMO_TOKEN_2, DEMO_TOKEN_READONLY
 from .errors import AttioError, body_error
+from .oauth import OAuthStore
 from .seed import seed_northwind, seed_sales
 from .store import Workspace
 
@@ -68,16 +70,18 @@ class DemoState:
         self.factories, self.scopes = dict(factories), dict(scopes)
         self.lock = threading.Lock()
         self.log: deque[dict[str, Any]] = deque(maxlen=20_000)
+        self.oauth = OAuthStore()
         self.reset()
 
     def reset(self) -> None:
-        """Rebuild every workspace from its seed and clear faults and the log."""
+        """Rebuild every workspace from its seed; clear faults, the log and OAuth codes/tokens/redirects."""
         built: dict[int, Workspace] = {}
         for f in self.factories.values():
             built.setdefault(id(f), f())
         self.tokens = {t: built[id(f)] for t, f in self.factories.items()}
         self.faults: list[dict[str, Any]] = []
         self.log.clear()
+        self.oauth.clear()
 
     def take_faults(self, path: str) -> tuple[int, int | None]:
         """Consume the faults that apply to this call: (delay in ms, status or None)."""
@@ -216,7 +220,7 @@ def add_fault() -> Response:
 
 @admin.get("/requests")
 def list_requests() -> Response:
-    """The /v2 calls seen since the last reset."""
+    """The /v2 and OAuth calls seen since the last reset (OAuth secrets redacted)."""
     return json_response({"requests": list(current_app.extensions["demo_attio"].log)})
 
 
@@ -229,7 +233,7 @@ def reset_requests() -> Response:
 
 @admin.post("/reset")
 def reset_all() -> Response:
-    """Restore every workspace's seed, clear faults and the request log."""
+    """Restore every workspace's seed; clear faults, the request log and all OAuth state."""
     current_app.extensions["demo_attio"].reset()
     return json_response({"ok": True})
 
@@ -240,8 +244,9 @@ def create_demo_app(workspaces: Mapping[str, Callable[[], Workspace]] | None = N
     `workspaces` maps a token to a zero-argument factory building its workspace; tokens
     given the same factory share one workspace. Default: `DEMO_TOKEN` (and the read-only
     `DEMO_TOKEN_READONLY`) → "Demo Sales Co", `DEMO_TOKEN_2` → "Northwind Traders".
+    Attio's OAuth server (`routes_oauth`) offers these workspaces on its consent page.
     """
-    from . import routes_misc, routes_records
+    from . import routes_misc, routes_oauth, routes_records
 
     if workspaces is None:
         workspaces = {DEMO_TOKEN: seed_sales, DEMO_TOKEN_READONLY: seed_sales, DEMO_TOKEN_2: seed_northwind}
@@ -252,6 +257,8 @@ def create_demo_app(workspaces: Mapping[str, Callable[[], Workspace]] | None = N
     app.register_blueprint(routes_records.bp, url_prefix="/v2")
     app.register_blueprint(routes_misc.bp, url_prefix="/v2")
     app.register_blueprint(admin)
+    app.register_blueprint(routes_oauth.bp)
+    app.register_blueprint(routes_oauth.admin)
     app.register_error_handler(AttioError, _handle_attio)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -6,10 +6,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request
 
 from . import records as writes
-from .app import ALL_SCOPES, json_response, ok, read_json
+from .app import json_response, ok, read_json
 from .errors import body_error, invalid, not_found
 from .query import run_query, run_search
-from .schema import Attr, Container, uid
+from .routes_oauth import describe_token
+from .schema import Attr, Container
 
 bp = Blueprint("demo_records", __name__)
 
@@ -41,17 +42,8 @@ def _attr(target: str, ident: str, attribute: str) -> Attr:
 
 @bp.get("/self")
 def self_() -> Response:
-    """Token introspection, flat (not wrapped in `data`)."""
-    ws = g.ws
-    client_id = uid(ws.id, "client", g.token)
-    return json_response({
-        "active": True, "scope": current_app.extensions["demo_attio"].scopes.get(g.token, ALL_SCOPES),
-        "client_id": client_id, "token_type": "Bearer", "exp": None, "iat": 1764158400, "sub": ws.id,
-        "aud": client_id, "iss": "attio.com", "authorized_by_workspace_member_id": ws.members[0]["id"][
-            "workspace_member_id"] if ws.members else None,
-        "workspace_id": ws.id, "workspace_name": ws.name, "workspace_slug": ws.slug,
-        "workspace_logo_url": None,
-        "token_level": "workspace"})
+    """Token introspection, flat (not wrapped in `data`); the same object as `/oauth/introspect`."""
+    return json_response(describe_token(current_app.extensions["demo_attio"], g.token))
 
 
 @bp.get("/objects")

@@ -1,0 +1,35 @@
+"""The audit log: one table row and one structured log line per security event, never a secret."""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import current_app, has_request_context, request
+
+from .models import AuditEvent
+
+log = logging.getLogger("connector.audit")
+
+EVENTS = frozenset({
+    "client.registered", "client.metadata_fetched", "client.revoked",
+    "signin.succeeded", "signin.failed", "consent.granted", "consent.denied",
+    "token.issued", "token.refreshed", "token.revoked", "grant.revoked",
+    "code.replayed", "refresh.reused", "upstream.linked", "upstream.failed", "upstream.revoked",
+    "ratelimit.hit", "auth.failed",
+})
+
+
+def audit(event: str, *, subject: str | None = None, client_id: str | None = None, grant_id: str | None = None,
+          commit: bool = True, **detail: Any) -> None:
+    """Record `event`; `detail` must hold no secrets (ids, counts, reasons only)."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown audit event {event}")
+    ip = request.remote_addr if has_request_context() else None
+    db = current_app.extensions["db"]
+    db.session.add(AuditEvent(type=event, subject=subject, client_id=client_id, grant_id=grant_id, ip=ip,
+                              detail=detail))
+    if commit:
+        db.session.commit()
+    log.info(json.dumps({"audit": event, "subject": subject, "client_id": client_id, "grant_id": grant_id,
+                         "ip": ip, **detail}, default=str, separators=(",", ":")))

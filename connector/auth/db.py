@@ -1,0 +1,69 @@
+"""The SQLAlchemy engine and session for the OAuth store: SQLite by default, PostgreSQL via DATABASE_URL."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every OAuth table."""
+
+
+def normalise_url(url: str) -> str:
+    """Platform quirks in one place: Heroku's `postgres://` and the psycopg 3 driver name."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def default_sqlite_url(app: Flask) -> str:
+    """A SQLite file in the instance folder."""
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(app.instance_path) / 'connector.db'}"
+
+
+class Database:
+    """Engine + a greenlet-scoped session (gevent patches threading.local), removed after each request."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self._session: Any = None
+
+    def init_app(self, app: Flask) -> None:
+        """Create the engine from DATABASE_URL and bind the session's lifetime to the app context."""
+        url = normalise_url(app.config.get("DATABASE_URL") or default_sqlite_url(app))
+        app.config["DATABASE_URL"] = url
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
+        self.engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._session = scoped_session(sessionmaker(self.engine, expire_on_commit=False))
+        app.teardown_appcontext(lambda exc: self._session.remove())
+        app.extensions["db"] = self
+
+    @property
+    def session(self) -> Session:
+        """The current greenlet's session."""
+        return self._session()
+
+    def create_all(self) -> None:
+        """Create missing tables directly (tests); deployments run the Alembic migrations."""
+        from . import models  # noqa: F401  (registers the tables)
+
+        Base.metadata.create_all(self.engine)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()

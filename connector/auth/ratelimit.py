@@ -1,0 +1,66 @@
+"""Rate limits on the auth routes (Flask-Limiter): per client address and per client_id.
+
+Storage is Redis when REDIS_URL is set (shared by every worker and instance), else memory.
+A breach gets 429, `Retry-After`, and an OAuth-shaped error body.
+"""
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any, Callable
+
+from flask import Flask, Response, current_app, request
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+
+from ..mcp.http_common import json_response
+
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True, strategy="fixed-window")
+
+
+def client_key() -> str:
+    """The client_id of the request (form, query or Basic auth), else the address."""
+    cid = request.values.get("client_id")
+    auth = request.headers.get("Authorization", "")
+    if not cid and auth.lower().startswith("basic "):
+        try:
+            cid = base64.b64decode(auth[6:]).decode().split(":", 1)[0]
+        except (ValueError, UnicodeDecodeError):
+            cid = None
+    return f"client:{cid}" if cid else f"ip:{get_remote_address()}"
+
+
+def limit(setting: str) -> Callable[[Any], Any]:
+    """Apply the limit named by `setting` per address and per client_id."""
+    def value() -> str:
+        return current_app.config[setting]
+
+    def wrap(view: Any) -> Any:
+        view = limiter.limit(value, key_func=client_key, scope=f"{setting}:client")(view)
+        return limiter.limit(value, scope=f"{setting}:ip")(view)
+    return wrap
+
+
+def init_limits(app: Flask) -> None:
+    """Bind the limiter with the right storage and the OAuth-shaped 429."""
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+    app.config["RATELIMIT_KEY_PREFIX"] = "attio-connector-limits"
+    app.config["RATELIMIT_ENABLED"] = app.config["RATE_LIMITS_ENABLED"]
+    limiter.init_app(app)
+    app.register_error_handler(RateLimitExceeded, _too_many)
+
+
+def _too_many(exc: RateLimitExceeded) -> Response:
+    from .audit import audit
+
+    try:
+        audit("ratelimit.hit", path=request.path, limit=str(exc.limit.limit))
+    except Exception:  # the 429 must go out even if the audit store is down
+        current_app.logger.exception("could not audit a rate-limit hit")
+    current = limiter.current_limit
+    retry_after = max(1, int(current.reset_at - time.time()) + 1) if current else 60
+    resp = json_response({"error": "rate_limited" if not request.path.startswith("/oauth/token") else "slow_down",
+                          "error_description": f"Too many requests ({exc.limit.limit}); retry later"}, 429)
+    resp.headers["Retry-After"] = str(retry_after)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp

@@ -1,0 +1,75 @@
+"""Resource protection in front of /mcp, /sse and /messages: our bearer tokens only, audience and scope checked.
+
+401 carries `WWW-Authenticate: Bearer resource_metadata="…"` (with `error=` only when a token
+was sent); a token without the needed scope gets 403 `insufficient_scope` naming it.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Request, Response, current_app
+
+from ..mcp.context import Caller
+from ..mcp.http_common import json_response
+from . import store
+from .models import Grant, UpstreamCredential, aware
+
+
+def _metadata_url(request: Request) -> str:
+    suffix = "sse" if request.path.startswith(("/sse", "/messages")) else "mcp"
+    return f"{store.issuer()}/.well-known/oauth-protected-resource/{suffix}"
+
+
+def challenge(request: Request, status: int, error: str | None, description: str,
+              scope: str = "attio:read") -> Response:
+    """The 401/403 reply with an RFC 6750 / RFC 9728 challenge and a JSON-RPC-shaped body."""
+    parts = [f'resource_metadata="{_metadata_url(request)}"', f'scope="{scope}"']
+    if error:
+        parts.insert(0, f'error="{error}"')
+        parts.append(f'error_description="{description}"')
+    code = -32001 if status == 401 else -32003
+    body = {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": description}}
+    return json_response(body, status, {"WWW-Authenticate": "Bearer " + ", ".join(parts)})
+
+
+def authenticate(request: Request) -> Caller | Response:
+    """The caller behind a valid bearer token, or the refusal."""
+    if "access_token" in request.args:
+        # Tokens in URLs leak into logs and referrers; refuse even a valid one.
+        return challenge(request, 401, "invalid_request", "Send the token in the Authorization header, not the URL")
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return challenge(request, 401, None, "Authorization required: connect through OAuth to get a token")
+    scheme, _, value = header.partition(" ")
+    value = value.strip()
+    if scheme.lower() != "bearer" or not value:
+        return challenge(request, 401, "invalid_token", "The Authorization header must be 'Bearer <token>'")
+    token = store.find_token(access=value)
+    now = datetime.now(timezone.utc)
+    if token is None or token.revoked_at is not None or aware(token.access_expires_at) <= now:
+        return challenge(request, 401, "invalid_token", "The access token is invalid, expired or revoked")
+    if token.resource not in store.resources():
+        return challenge(request, 401, "invalid_token", "The access token was issued for another resource")
+    session = store.db().session
+    grant = session.get(Grant, token.grant_id)
+    if grant is None or grant.revoked_at is not None:
+        return challenge(request, 401, "invalid_token", "The access token's grant was revoked")
+    scopes = frozenset(token.scope.split())
+    if "attio:read" not in scopes:
+        return challenge(request, 403, "insufficient_scope", "attio:read is required", scope="attio:read")
+    credential = None
+    if current_app.config["MODE"] == "attio_oauth":
+        cred = session.get(UpstreamCredential, grant.upstream_credential_id) if grant.upstream_credential_id else None
+        credential = store.keyring().decrypt(cred.ciphertext) if cred and cred.ciphertext and \
+            cred.status == "active" else None
+        if not credential:
+            return challenge(request, 401, "invalid_token", "The Attio connection behind this token is gone; reconnect")
+    return Caller(subject=token.subject, scopes=scopes, credential=credential, client_id=token.client_id)
+
+
+def insufficient_scope(request: Request, caller: Caller, scope: str) -> Response | None:
+    """403 step-up when the caller's token lacks `scope`."""
+    if caller.has_scope(scope):
+        return None
+    wanted = " ".join(sorted({*caller.scopes, scope} - {"offline_access"}))
+    return challenge(request, 403, "insufficient_scope", f"{scope} is required", scope=wanted)

@@ -1,0 +1,266 @@
+"""Authlib's authorization server, with the gaps the security BCP leaves to us closed.
+
+PKCE S256 on every request; codes consumed atomically (a replay revokes the grant);
+refresh tokens rotated with reuse detection; `resource` bound to code, grant and token;
+opaque tokens stored as keyed hashes; `iss` on every authorization response.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import parse_qsl
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import OAuth2Request, grants
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc9207 import IssuerParameter
+from flask import current_app
+from sqlalchemy import update
+
+from . import store
+from .audit import audit
+from .clients import AUTH_METHODS
+from .crypto import new_token
+from .models import AuthCode, Grant, Token, aware
+
+
+class InvalidTargetError(OAuth2Error):
+    """RFC 8707: the `resource` is not this server's MCP endpoint."""
+
+    error = "invalid_target"
+    status_code = 400
+
+
+@dataclass
+class Principal:
+    """Who consented: a subject, and (attio_oauth) the Attio credential behind the grant."""
+
+    subject: str
+    display_name: str = ""
+    upstream_credential_id: str | None = None
+    workspace_id: str = ""
+    grant_id: str | None = None
+
+    def get_user_id(self) -> str:
+        """Authlib asks for this."""
+        return self.subject
+
+
+class S256Only(CodeChallenge):
+    """PKCE required on every authorization request, S256 only (Authlib allows none and plain)."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("PKCE is required: send code_challenge with code_challenge_method=S256",
+                                      redirect_uri=redirect_uri)
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("code_challenge_method must be S256", redirect_uri=redirect_uri)
+        super().validate_code_challenge(grant, redirect_uri)
+
+    def validate_code_verifier(self, grant: Any, result: Any) -> None:
+        if not grant.request.form.get("code_verifier"):
+            raise InvalidGrantError("code_verifier is required")
+        super().validate_code_verifier(grant, result)
+
+
+def _check_resource(value: str | None, expected: str | None = None, redirect_uri: str | None = None) -> str:
+    """The canonical resource for a request, or InvalidTargetError."""
+    allowed = store.resources()
+    if not value:
+        return expected or allowed[0]
+    canonical = value.rstrip("/")
+    if canonical not in allowed or (expected and canonical != expected):
+        raise InvalidTargetError(f"resource must be {expected or allowed[0]}", redirect_uri=redirect_uri)
+    return canonical
+
+
+class CodeGrant(grants.AuthorizationCodeGrant):
+    """Authorization code grant over our store."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+
+    def validate_authorization_request(self) -> str:
+        redirect_uri = super().validate_authorization_request()
+        _check_resource(self.request.payload.data.get("resource"), redirect_uri=redirect_uri)
+        return redirect_uri
+
+    def save_authorization_code(self, code: str, request: Any) -> None:
+        principal: Principal = request.user
+        data = request.payload.data
+        db = store.db()
+        grant = Grant(id=new_token("g", 12), subject=principal.subject, client_id=request.client.get_client_id(),
+                      scope=request.scope or "", resource=_check_resource(data.get("resource")),
+                      redirect_uri=data.get("redirect_uri") or "", workspace_id=principal.workspace_id,
+                      upstream_credential_id=principal.upstream_credential_id)
+        db.session.add(grant)
+        db.session.add(AuthCode(code_hash=store.keyring().digest(code), grant_id=grant.id,
+                                client_id=grant.client_id, redirect_uri=data.get("redirect_uri") or "",
+                                scope=grant.scope, resource=grant.resource,
+                                code_challenge=data.get("code_challenge") or "",
+                                code_challenge_method=data.get("code_challenge_method") or "S256",
+                                subject=principal.subject,
+                                expires_at=datetime.now(timezone.utc) + timedelta(
+                                    seconds=current_app.config["AUTH_CODE_TTL"])))
+        db.session.commit()
+        principal.grant_id = grant.id
+
+    def query_authorization_code(self, code: str, client: Any) -> AuthCode | None:
+        db = store.db()
+        digest = store.keyring().digest(code)
+        now = datetime.now(timezone.utc)
+        # Atomic consume: of two concurrent redemptions exactly one updates the row.
+        consumed = db.session.execute(update(AuthCode).where(AuthCode.code_hash == digest, AuthCode.used_at.is_(None))
+                                      .values(used_at=now)).rowcount
+        db.session.commit()
+        row = db.session.get(AuthCode, digest)
+        if row is None:
+            return None
+        if consumed != 1:
+            store.revoke_grant(row.grant_id, "code_replayed")
+            audit("code.replayed", subject=row.subject, client_id=row.client_id, grant_id=row.grant_id)
+            return None
+        if row.client_id != client.get_client_id() or aware(row.expires_at) <= now:
+            return None
+        grant = db.session.get(Grant, row.grant_id)
+        if grant is None or grant.revoked_at is not None:
+            return None
+        return row
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        code: AuthCode = self.request.authorization_code
+        _check_resource(self.request.form.get("resource"), expected=code.resource)
+
+    def delete_authorization_code(self, authorization_code: AuthCode) -> None:
+        """Nothing to do: the code was consumed when it was queried."""
+
+    def authenticate_user(self, authorization_code: AuthCode) -> Principal:
+        return Principal(subject=authorization_code.subject, grant_id=authorization_code.grant_id)
+
+
+class RotatingRefresh(grants.RefreshTokenGrant):
+    """Refresh tokens rotate on every use; presenting a rotated one revokes the whole grant."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
+        db = store.db()
+        row = store.find_token(refresh=refresh_token)
+        if row is None:
+            return None
+        now = datetime.now(timezone.utc)
+        taken = db.session.execute(update(Token).where(Token.id == row.id, Token.rotated_at.is_(None),
+                                                       Token.revoked_at.is_(None)).values(rotated_at=now)).rowcount
+        db.session.commit()
+        if taken != 1:
+            if row.rotated_at is not None or db.session.get(Token, row.id).rotated_at is not None:
+                store.revoke_grant(row.grant_id, "refresh_reused")
+                audit("refresh.reused", subject=row.subject, client_id=row.client_id, grant_id=row.grant_id)
+            return None
+        grant = db.session.get(Grant, row.grant_id)
+        expires = aware(row.refresh_expires_at)
+        if grant is None or grant.revoked_at is not None or (expires is not None and expires <= now):
+            return None
+        _check_resource(self.request.form.get("resource"), expected=row.resource)
+        if not store.upstream_still_active(grant):
+            store.revoke_grant(grant.id, "upstream_inactive")
+            return None
+        return row
+
+    def authenticate_user(self, refresh_token: Token) -> Principal:
+        return Principal(subject=refresh_token.subject, grant_id=refresh_token.grant_id)
+
+    def revoke_old_credential(self, refresh_token: Token) -> None:
+        """Already marked rotated when it was authenticated."""
+
+
+class Issuer(IssuerParameter):
+    """RFC 9207: `iss` on every authorization response."""
+
+    def get_issuer(self) -> str:
+        return store.issuer()
+
+
+class StoredRequest(OAuth2Request):
+    """An authorization request replayed from its stored query (after consent or the Attio round trip)."""
+
+    def __init__(self, uri: str, query: str) -> None:
+        super().__init__("GET", uri)
+        self._args = dict(parse_qsl(query, keep_blank_values=True))
+        self.payload = BasicOAuth2Payload(self._args)
+
+    @property
+    def args(self) -> dict[str, str]:
+        return self._args
+
+    @property
+    def form(self) -> dict[str, str]:
+        return {}
+
+
+class ConnectorAuthorizationServer(AuthorizationServer):
+    """Flask AuthorizationServer that also accepts a prepared OAuth2Request."""
+
+    def create_oauth2_request(self, request: Any) -> OAuth2Request:
+        if isinstance(request, OAuth2Request):
+            return request
+        return super().create_oauth2_request(request)
+
+
+def save_token(token: dict[str, Any], request: Any) -> None:
+    """Store a newly issued token pair as hashes, linked to its grant (and parent on refresh)."""
+    db = store.db()
+    keyring = store.keyring()
+    now = datetime.now(timezone.utc)
+    parent: Token | None = getattr(request, "refresh_token", None)
+    code: AuthCode | None = getattr(request, "authorization_code", None)
+    grant_id = parent.grant_id if parent is not None else code.grant_id
+    resource = parent.resource if parent is not None else code.resource
+    refresh = token.get("refresh_token")
+    refresh_ttl = timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"])
+    row = Token(id=new_token("t", 12), grant_id=grant_id, client_id=request.client.get_client_id(),
+                subject=request.user.subject, access_hash=keyring.digest(token["access_token"]),
+                refresh_hash=keyring.digest(refresh) if refresh else None, scope=token.get("scope") or "",
+                resource=resource, issued_at=now,
+                access_expires_at=now + timedelta(seconds=int(token.get("expires_in") or 3600)),
+                refresh_expires_at=now + refresh_ttl if refresh else None,
+                parent_id=parent.id if parent is not None else None)
+    db.session.add(row)
+    db.session.commit()
+    audit("token.refreshed" if parent is not None else "token.issued", subject=row.subject, client_id=row.client_id,
+          grant_id=grant_id, token_id=row.id, scope=row.scope)
+
+
+def create_server(app: Any) -> ConnectorAuthorizationServer:
+    """Configure Authlib and register grants, PKCE and the issuer parameter."""
+    ttl = app.config["ACCESS_TOKEN_TTL"]
+    app.config["OAUTH2_TOKEN_EXPIRES_IN"] = {"authorization_code": ttl, "refresh_token": ttl}
+    app.config["OAUTH2_ACCESS_TOKEN_GENERATOR"] = lambda *a, **kw: new_token("atk", 32)
+    app.config["OAUTH2_REFRESH_TOKEN_GENERATOR"] = lambda *a, **kw: new_token("rtk", 32)
+    app.config["OAUTH2_SCOPES_SUPPORTED"] = ["attio:read", "attio:write", "offline_access"]
+    server = ConnectorAuthorizationServer()
+    server.init_app(app, query_client=store.query_client, save_token=save_token)
+    server.register_grant(CodeGrant, [S256Only(required=True)])
+    server.register_grant(RotatingRefresh)
+    server.register_extension(Issuer())
+    from .endpoints import Introspection, Revocation
+
+    server.register_endpoint(Revocation)
+    server.register_endpoint(Introspection)
+    return server
+
+
+def random_id() -> str:
+    """An opaque id for pending requests."""
+    return secrets.token_urlsafe(24)
+

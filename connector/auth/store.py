@@ -1,0 +1,100 @@
+"""Lookups and state changes on the OAuth store that several modules share."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import or_, update
+
+from .cimd import CimdError, is_cimd_client_id, load_cimd_client
+from .clients import ClientView
+from .crypto import Keyring
+from .models import Grant, OAuthClient, Token, UpstreamCredential
+
+
+def db() -> Any:
+    """The app's Database."""
+    return current_app.extensions["db"]
+
+
+def keyring() -> Keyring:
+    """The app's hashing and encryption keys."""
+    return current_app.extensions["keyring"]
+
+
+def issuer() -> str:
+    """Our issuer: PUBLIC_URL, or (local use) the URL this request came in on."""
+    public = current_app.config["PUBLIC_URL"]
+    if public:
+        return public
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    return "http://127.0.0.1:8000"
+
+
+def resources() -> list[str]:
+    """The resource identifiers tokens may be issued for: the MCP endpoint first, then legacy SSE."""
+    base = issuer()
+    return [f"{base}/mcp", f"{base}/sse"]
+
+
+def query_client(client_id: str | None) -> ClientView | None:
+    """A usable client by id: a registered one, or a metadata document fetched on demand."""
+    if not client_id or len(client_id) > 512:
+        return None
+    session = db().session
+    if is_cimd_client_id(client_id) and current_app.config["CIMD_ENABLED"]:
+        try:
+            row = load_cimd_client(session, client_id, allow_loopback=current_app.config["CIMD_ALLOW_LOOPBACK"])
+        except CimdError:
+            return None
+    else:
+        row = session.get(OAuthClient, client_id)
+    if row is None:
+        return None
+    view = ClientView(row, keyring())
+    return view if view.usable() else None
+
+
+def find_token(*, access: str | None = None, refresh: str | None = None) -> Token | None:
+    """The token row whose access (or refresh) hash matches, under any current or previous pepper."""
+    digests = keyring().digests(access or refresh or "")
+    column = Token.access_hash if access else Token.refresh_hash
+    return db().session.query(Token).filter(column.in_(digests)).one_or_none()
+
+
+def revoke_grant(grant_id: str, reason: str) -> None:
+    """Revoke a grant and every token of its family."""
+    session = db().session
+    now = datetime.now(timezone.utc)
+    session.execute(update(Grant).where(Grant.id == grant_id, Grant.revoked_at.is_(None))
+                    .values(revoked_at=now, revoked_reason=reason))
+    session.execute(update(Token).where(Token.grant_id == grant_id, Token.revoked_at.is_(None)).values(revoked_at=now))
+    session.commit()
+
+
+def revoke_where(*, subject: str | None = None, client_id: str | None = None, reason: str) -> int:
+    """Revoke every live grant of a subject and/or client; returns how many."""
+    session = db().session
+    query = session.query(Grant).filter(Grant.revoked_at.is_(None))
+    if subject:
+        query = query.filter(Grant.subject == subject)
+    if client_id:
+        query = query.filter(or_(Grant.client_id == client_id))
+    ids = [g.id for g in query.all()]
+    for gid in ids:
+        revoke_grant(gid, reason)
+    return len(ids)
+
+
+def upstream_still_active(grant: Grant) -> bool:
+    """For attio_oauth grants: the linked Attio credential has not been revoked (checked on refresh)."""
+    if not grant.upstream_credential_id:
+        return True
+    cred = db().session.get(UpstreamCredential, grant.upstream_credential_id)
+    if cred is None or cred.status != "active" or not cred.ciphertext:
+        return False
+    from .upstream import introspect_if_due
+
+    return introspect_if_due(cred)

@@ -1,0 +1,258 @@
+"""The browser side of the flow: /oauth/authorize (sign-in + consent) and the Attio callback.
+
+Errors found before the redirect URI is verified render a local page and never redirect.
+The consent POST is bound to a server-side pending request, a CSRF token and a browser
+cookie; its answer is a 303.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request
+from sqlalchemy import update
+
+from . import store, upstream
+from .audit import audit
+from .cimd import CimdError, is_cimd_client_id, load_cimd_client
+from .crypto import check_password
+from .models import PendingAuthorization, User, aware
+from .ratelimit import limit
+from .server import Principal, StoredRequest, random_id
+
+bp = Blueprint("oauth", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/oauth/static")
+
+PENDING_TTL = timedelta(minutes=15)
+SCOPE_TEXT = {
+    "attio:read": ("Read your CRM", "Search and read companies, people, deals, notes, tasks and lists."),
+    "attio:write": ("Change your CRM", "Create and update records, notes, tasks and list entries, and delete records."),
+    "offline_access": ("Stay connected", "Keep access without asking again, until you revoke it."),
+}
+DEMO_SUBJECT = "demo:demo-user"
+
+
+def _server() -> Any:
+    return current_app.extensions["oauth_server"]
+
+
+def _cookie_name() -> str:
+    # __Host- cookies must be Secure, which browsers only keep over https.
+    return "__Host-ac_browser" if store.issuer().startswith("https://") else "ac_browser"
+
+
+def page(template: str, status: int = 200, **context: Any) -> Response:
+    """Render an auth page with the security headers every such page carries."""
+    context.setdefault("demo", current_app.config["MODE"] == "demo")
+    context.setdefault("issuer", store.issuer())
+    resp = Response(render_template(template, **context), status=status, mimetype="text/html")
+    targets = " ".join(sorted(getattr(g, "form_targets", set())))
+    resp.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+        f"form-action 'self' {targets}".rstrip() + "; frame-ancestors 'none'; base-uri 'none'")
+    resp.headers.update({"X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
+                         "X-Content-Type-Options": "nosniff"})
+    return resp
+
+
+def error_page(status: int, title: str, message: str, detail: str | None = None) -> Response:
+    """A local error page: never a redirect to an unverified URI."""
+    return page("error.html", status, title=title, message=message, detail=detail, status_code=status)
+
+
+def _origin(uri: str) -> str:
+    parts = urlsplit(uri)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _error_redirect(err: OAuth2Error, status: int = 302) -> Response:
+    params = {"error": err.error}
+    if err.description:
+        params["error_description"] = err.description
+    state = getattr(err, "state", None) or request.values.get("state")
+    if state:
+        params["state"] = state
+    params["iss"] = store.issuer()
+    sep = "&" if "?" in err.redirect_uri else "?"
+    return redirect(f"{err.redirect_uri}{sep}{urlencode(params)}", code=status)
+
+
+def _authorize_error(err: OAuth2Error) -> Response:
+    if getattr(err, "redirect_uri", None):
+        return _error_redirect(err)
+    return error_page(400, "This sign-in link is not valid",
+                      "The app that sent you here made a request this server cannot accept, so you were not "
+                      "sent back to it.", f"{err.error}: {err.description or ''}".strip())
+
+
+def _client_context(client: Any, redirect_uri: str) -> dict[str, Any]:
+    host = urlsplit(redirect_uri).hostname or ""
+    warnings = []
+    if host in ("127.0.0.1", "localhost", "::1"):
+        warnings.append("This client redirects to your own computer (localhost). Allow it only if you started it.")
+    if client.row.source == "dcr" and not host.endswith(("chatgpt.com", "openai.com")):
+        warnings.append("This client registered itself; its name is not verified.")
+    return {"name": client.name, "client_id": client.client_id, "redirect_host": host,
+            "client_uri": client.meta.get("client_uri"),
+            "kind": "metadata document" if client.row.source == "cimd" else "registered", "warnings": warnings}
+
+
+def _render_consent(grant: Any, pending: PendingAuthorization, csrf: str, error: str | None = None,
+                    status: int = 200) -> Response:
+    redirect_uri = grant.request.payload.redirect_uri or grant.client.get_default_redirect_uri() or ""
+    g.form_targets = {_origin(redirect_uri)}
+    if current_app.config["MODE"] == "attio_oauth":
+        g.form_targets.add(_origin(current_app.config["ATTIO_OAUTH_URL"]))
+    scopes = [{"name": s, "title": SCOPE_TEXT[s][0], "description": SCOPE_TEXT[s][1]}
+              for s in (grant.request.scope or "").split() if s in SCOPE_TEXT]
+    mode = current_app.config["MODE"]
+    return page("authorize.html", status, client=_client_context(grant.client, redirect_uri), scopes=scopes,
+                mode=mode, needs_signin=mode == "api_key", signed_in_as="Demo user" if mode == "demo" else None,
+                form={"action": f"{store.issuer()}/oauth/authorize", "pending_id": pending.id, "csrf_token": csrf},
+                error=error)
+
+
+@bp.get("/oauth/authorize")
+@limit("RATE_LIMIT_AUTHORIZE")
+def authorize() -> Response:
+    """Validate the request and show sign-in + consent."""
+    client_id = request.args.get("client_id")
+    if client_id and is_cimd_client_id(client_id) and current_app.config["CIMD_ENABLED"]:
+        try:
+            load_cimd_client(store.db().session, client_id, allow_loopback=current_app.config["CIMD_ALLOW_LOOPBACK"])
+        except CimdError as exc:
+            return error_page(400, "This app could not be verified", "Its client metadata document was refused.",
+                              str(exc))
+    try:
+        grant = _server().get_consent_grant(end_user=None)
+    except OAuth2Error as err:
+        return _authorize_error(err)
+    csrf, browser = secrets.token_urlsafe(32), request.cookies.get(_cookie_name()) or secrets.token_urlsafe(32)
+    keyring = store.keyring()
+    pending = PendingAuthorization(id=random_id(), client_id=grant.client.client_id,
+                                   query=request.query_string.decode(), csrf_hash=keyring.digest(csrf),
+                                   browser_hash=keyring.digest(browser),
+                                   expires_at=datetime.now(timezone.utc) + PENDING_TTL)
+    store.db().session.add(pending)
+    store.db().session.commit()
+    resp = _render_consent(grant, pending, csrf)
+    resp.set_cookie(_cookie_name(), browser, max_age=int(PENDING_TTL.total_seconds()), httponly=True,
+                    secure=store.issuer().startswith("https://"), samesite="Lax", path="/")
+    return resp
+
+
+def _load_pending(pending_id: str | None, csrf: str | None = None) -> PendingAuthorization | None:
+    session = store.db().session
+    pending = session.get(PendingAuthorization, pending_id) if pending_id and len(pending_id) < 100 else None
+    keyring = store.keyring()
+    if pending is None or pending.consumed_at is not None or aware(pending.expires_at) <= datetime.now(timezone.utc):
+        return None
+    if csrf is not None and not keyring.matches(csrf, pending.csrf_hash):
+        return None
+    if not keyring.matches(request.cookies.get(_cookie_name()), pending.browser_hash):
+        return None
+    return pending
+
+
+def _consume(pending: PendingAuthorization) -> bool:
+    session = store.db().session
+    done = session.execute(update(PendingAuthorization).where(PendingAuthorization.id == pending.id,
+                                                             PendingAuthorization.consumed_at.is_(None))
+                           .values(consumed_at=datetime.now(timezone.utc))).rowcount
+    session.commit()
+    return done == 1
+
+
+def _stored(pending: PendingAuthorization) -> StoredRequest:
+    return StoredRequest(f"{store.issuer()}/oauth/authorize?{pending.query}", pending.query)
+
+
+def _finish(pending: PendingAuthorization, principal: Principal | None, status: int) -> Response:
+    """Mint the code (or the access_denied answer) for the stored request and send the browser back."""
+    stored = _stored(pending)
+    try:
+        grant = _server().get_consent_grant(stored, end_user=principal)
+    except OAuth2Error as err:
+        return _authorize_error(err)
+    resp = _server().create_authorization_response(stored, grant_user=principal, grant=grant)
+    resp.status_code = status if resp.status_code in (301, 302, 303, 307) else resp.status_code
+    audit("consent.granted" if principal else "consent.denied", subject=principal.subject if principal else None,
+          client_id=pending.client_id, grant_id=principal.grant_id if principal else None)
+    return resp
+
+
+def _same_origin_post() -> bool:
+    """A cross-site form post is refused even with a valid token (defence in depth beside SameSite)."""
+    origin = request.headers.get("Origin")
+    return not origin or origin == _origin(store.issuer())
+
+
+@bp.post("/oauth/authorize")
+@limit("RATE_LIMIT_CONSENT")
+def decide() -> Response:
+    """Allow or Deny, bound to the pending request, its CSRF token and this browser."""
+    pending = _load_pending(request.form.get("pending_id"), request.form.get("csrf_token") or "")
+    if pending is None or not _same_origin_post():
+        return error_page(403, "This consent form is no longer valid",
+                          "It expired, was already used, or was not opened in this browser. Start again from your app.")
+    if request.form.get("decision") != "allow":
+        if not _consume(pending):
+            return error_page(409, "Already answered", "This request was already answered.")
+        return _finish(pending, None, 303)
+    mode = current_app.config["MODE"]
+    if mode == "attio_oauth":
+        return redirect(upstream.start(pending), code=303)
+    if mode == "api_key":
+        principal = _sign_in(pending)
+        if isinstance(principal, Response):
+            return principal
+    else:
+        principal = Principal(subject=DEMO_SUBJECT, display_name="Demo user")
+    if not _consume(pending):
+        return error_page(409, "Already answered", "This request was already answered.")
+    return _finish(pending, principal, 303)
+
+
+def _sign_in(pending: PendingAuthorization) -> Principal | Response:
+    username = (request.form.get("username") or "").strip()[:150]
+    user = store.db().session.query(User).filter_by(username=username).one_or_none() if username else None
+    ok = check_password(user.password_hash if user and user.disabled_at is None else None,
+                        request.form.get("password") or "")
+    if not ok or user is None:
+        audit("signin.failed", client_id=pending.client_id, username=username[:40])
+        csrf = secrets.token_urlsafe(32)
+        pending.csrf_hash = store.keyring().digest(csrf)
+        store.db().session.commit()
+        try:
+            grant = _server().get_consent_grant(_stored(pending), end_user=None)
+        except OAuth2Error as err:
+            return _authorize_error(err)
+        return _render_consent(grant, pending, csrf, error="Wrong username or password.", status=401)
+    audit("signin.succeeded", subject=f"user:{user.id}", client_id=pending.client_id)
+    return Principal(subject=f"user:{user.id}", display_name=user.display_name or user.username)
+
+
+@bp.get("/oauth/attio/callback")
+@limit("RATE_LIMIT_CONSENT")
+def attio_callback() -> Response:
+    """Back from Attio: check the single-use state, link the credential, send the browser to the client."""
+    state = request.args.get("state") or ""
+    session = store.db().session
+    digests = store.keyring().digests(state) if state else []
+    pending = session.query(PendingAuthorization).filter(
+        PendingAuthorization.upstream_state_hash.in_(digests)).one_or_none() if digests else None
+    if pending is None or _load_pending(pending.id) is None or not _consume(pending):
+        return error_page(400, "This Attio sign-in is not valid",
+                          "The link expired, was already used, or did not start in this browser. "
+                          "Start again from your app.")
+    if request.args.get("error") or not request.args.get("code"):
+        return _finish(pending, None, 302)
+    try:
+        principal = upstream.link(pending, request.args["code"])
+    except upstream.UpstreamError as exc:
+        audit("upstream.failed", client_id=pending.client_id, reason=str(exc)[:120])
+        return error_page(502, "Attio sign-in failed", str(exc))
+    return _finish(pending, principal, 302)
