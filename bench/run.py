@@ -26,6 +26,7 @@ import os
 import platform
 import re
 import resource
+import secrets
 import shlex
 import shutil
 import socket
@@ -55,7 +56,8 @@ DEFAULT_INTRO = (
 # Environment that would change the connector's mode or the servers' shape; removed for both targets.
 SCRUBBED_ENV = ("PORT", "BIND", "ATTIO_API_KEY", "ATTIO_CLIENT_ID", "ATTIO_CLIENT_SECRET", "REDIS_URL",
                 "PUBLIC_URL", "ALLOWED_HOSTS", "PRODUCTION", "WEB_CONCURRENCY", "MAX_REQUESTS",
-                "MAX_REQUESTS_JITTER", "CACHE_TTL_SECONDS")
+                "MAX_REQUESTS_JITTER", "CACHE_TTL_SECONDS", "DATABASE_URL", "AUTH_DISABLED", "SECRET_KEY",
+                "RATE_LIMITS_ENABLED")
 
 
 # -- small HTTP helpers (setup only; the load goes through the generator) -----------------------
@@ -381,10 +383,13 @@ def build_load(sc: Scenario, server: Gunicorn, query: str, fetch_id: str | None)
 
 # -- the run ---------------------------------------------------------------------------------
 
-def server_env(demo_url: str) -> dict[str, str]:
+def server_env(demo_url: str, workdir: Path) -> dict[str, str]:
+    """The same environment for every target: demo mode, authentication off, one worker, quiet logs."""
     env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
     env.update({"ATTIO_API_URL": demo_url, "LOG_LEVEL": "WARNING", "ACCESS_LOG": "/dev/null",
-                "CONNECTOR_WORKERS": "1"})
+                "CONNECTOR_WORKERS": "1", "AUTH_DISABLED": "true",
+                "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite'}",
+                "SECRET_KEY": secrets.token_urlsafe(48)})
     return env
 
 
@@ -435,7 +440,8 @@ def run_scenario(sc: Scenario, gen: Generator, env: dict[str, str], demo: Any, a
         result = gen.run(load, args.duration, args.concurrency)
         cpu_server, cpu_demo = server.worker_cpu() - cpu_server0, cpu_seconds(demo.process.pid) - cpu_demo0
         n = max(1, result["requests"])
-        result.update({"ok_rps": (result["requests"] - result["errors"]) / result["seconds"],"scenario": sc.key, "target": sc.target, "label": sc.label,
+        result.update({"ok_rps": (result["requests"] - result["errors"]) / result["seconds"],
+                       "scenario": sc.key, "target": sc.target, "label": sc.label,
                        "upstream_calls_per_req": upstream,
                        "server_cpu_us_per_req": cpu_server / n * 1e6,
                        "server_cpu_share": cpu_server / result["seconds"],
@@ -591,7 +597,9 @@ def render(results: list[dict[str, Any]], calibration: list[dict[str, Any]], cho
               "- One demo Attio process (`python -m connector.attio.demo`, gevent pywsgi) serves every run.",
               "- Each target gets a fresh `gunicorn -c gunicorn.conf.py <app>` with the same environment: "
               "`ATTIO_API_URL` = the demo, `CONNECTOR_WORKERS=1` (one gevent worker), `LOG_LEVEL=WARNING`, "
-              "`ACCESS_LOG=/dev/null`, demo mode, no authentication. The bare app is `bench/bare_app.py` "
+              "`ACCESS_LOG=/dev/null`, `AUTH_DISABLED=true` (no authentication; the "
+              "connector's other defaults unchanged), a throw-away SQLite `DATABASE_URL`, demo mode. The bare app is "
+              "`bench/bare_app.py` "
               "(one module-level `urllib3.PoolManager(maxsize=50)`).",
               f"- Before the load: one request parsed in full (must succeed), then {UPSTREAM_PROBE_CALLS} sequential "
               f"requests against the demo's request log to count Attio calls per request, then {args.warmup:g} s of "
@@ -673,7 +681,7 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     fetch_id: str | None = None
     try:
-        env = server_env(demo.url)
+        env = server_env(demo.url, workdir)
         candidates = (["wrk"] if shutil.which("wrk") and args.loadgen in ("auto", "wrk") else [])
         candidates += ["python"] if args.loadgen in ("auto", "python") else []
         calibration = calibrate(candidates, env, workdir, args.concurrency)

@@ -102,6 +102,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
                       redirect_uri=data.get("redirect_uri") or "", workspace_id=principal.workspace_id,
                       upstream_credential_id=principal.upstream_credential_id)
         db.session.add(grant)
+        db.session.flush()  # the grant row must exist before the code that references it
         db.session.add(AuthCode(code_hash=store.keyring().digest(code), grant_id=grant.id,
                                 client_id=grant.client_id, redirect_uri=data.get("redirect_uri") or "",
                                 scope=grant.scope, resource=grant.resource,
