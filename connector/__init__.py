@@ -21,7 +21,15 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_commands(app)
     return app
+
+
+def register_commands(app: Flask) -> None:
+    """The `flask --app connector …` commands."""
+    from .cli import register_commands as register
+
+    register(app)
 
 
 def keep_generated_secret(app: Flask) -> None:
@@ -93,8 +101,10 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Transports are registered by the MCP extension; the rest here."""
     from .ops.health import bp as health_bp
+    from .ops.status import bp as status_bp
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(status_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,10 +1,13 @@
 """Alembic migrations for the OAuth store, run programmatically (start-up, `flask db upgrade`)."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Flask
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -19,9 +22,16 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(app: Flask, revision: str = "head") -> None:
-    """Bring the database to `revision`."""
+    """Bring the database to `revision` (a no-op, and quiet, when it is already there)."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines say nothing an operator needs
     db = app.extensions["db"]
     cfg = alembic_config(app.config["DATABASE_URL"])
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    with db.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if revision == "head" and current == head:
+        return
     with db.engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
+    logging.getLogger("connector").info("database migrated from %s to %s", current, head)
