@@ -109,6 +109,7 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "DCR_CLIENT_TTL_DAYS": (_int(0, 3650), 90),
     "CIMD_ENABLED": (_bool, True),
     "CIMD_ALLOW_LOOPBACK": (_bool, False),
+    "CIMD_CA_BUNDLE": (_str, None),
     "ALLOWED_REDIRECT_URIS": (_list, []),
     "ATTIO_OAUTH_URL": (_url, "https://app.attio.com"),
     "ATTIO_ALLOWED_WORKSPACE_IDS": (_list, []),

@@ -53,7 +53,8 @@ def _public_address(host: str, port: int, allow_loopback: bool) -> str:
     raise CimdError(f"{host} resolves only to private or reserved addresses")
 
 
-def fetch_document(url: str, *, allow_loopback: bool = False) -> tuple[dict[str, Any], timedelta]:
+def fetch_document(url: str, *, allow_loopback: bool = False,
+                   ca_bundle: str | None = None) -> tuple[dict[str, Any], timedelta]:
     """GET the metadata document; returns (document, cache lifetime)."""
     parts = urlsplit(url)
     loopback_http = allow_loopback and parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
@@ -64,7 +65,8 @@ def fetch_document(url: str, *, allow_loopback: bool = False) -> tuple[dict[str,
     address = _public_address(host, port, allow_loopback)
     if parts.scheme == "https":
         pool: Any = urllib3.HTTPSConnectionPool(address, port, server_hostname=host, assert_hostname=host,
-                                                timeout=urllib3.Timeout(total=TIMEOUT), retries=False)
+                                                timeout=urllib3.Timeout(total=TIMEOUT), retries=False,
+                                                cert_reqs="CERT_REQUIRED", ca_certs=ca_bundle)
     else:
         pool = urllib3.HTTPConnectionPool(address, port, timeout=urllib3.Timeout(total=TIMEOUT), retries=False)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -120,7 +122,7 @@ def validate_document(url: str, doc: Any, allow_loopback: bool) -> dict[str, Any
             "token_endpoint_auth_method": "none"}
 
 
-def load_cimd_client(session: Any, url: str, *, allow_loopback: bool) -> OAuthClient:
+def load_cimd_client(session: Any, url: str, *, allow_loopback: bool, ca_bundle: str | None = None) -> OAuthClient:
     """The cached client for a metadata URL, fetching (again) when the cache has expired."""
     row = session.get(OAuthClient, url)
     now = datetime.now(timezone.utc)
@@ -128,7 +130,7 @@ def load_cimd_client(session: Any, url: str, *, allow_loopback: bool) -> OAuthCl
         return row
     if row is not None and row.revoked_at is not None:
         raise CimdError("this client has been revoked by the operator")
-    doc, ttl = fetch_document(url, allow_loopback=allow_loopback)
+    doc, ttl = fetch_document(url, allow_loopback=allow_loopback, ca_bundle=ca_bundle)
     meta = validate_document(url, doc, allow_loopback)
     if row is None:
         row = OAuthClient(client_id=url, source="cimd")

@@ -4,11 +4,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from flask import Flask
+logging.getLogger("alembic").setLevel(logging.WARNING)  # before import: its INFO lines say nothing to operators
+
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from alembic.runtime.migration import MigrationContext  # noqa: E402
+from alembic.script import ScriptDirectory  # noqa: E402
+from flask import Flask  # noqa: E402
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -23,7 +25,6 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(app: Flask, revision: str = "head") -> None:
     """Bring the database to `revision` (a no-op, and quiet, when it is already there)."""
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines say nothing an operator needs
     db = app.extensions["db"]
     cfg = alembic_config(app.config["DATABASE_URL"])
     head = ScriptDirectory.from_config(cfg).get_current_head()

@@ -46,7 +46,8 @@ def query_client(client_id: str | None) -> ClientView | None:
     session = db().session
     if is_cimd_client_id(client_id) and current_app.config["CIMD_ENABLED"]:
         try:
-            row = load_cimd_client(session, client_id, allow_loopback=current_app.config["CIMD_ALLOW_LOOPBACK"])
+            row = load_cimd_client(session, client_id, allow_loopback=current_app.config["CIMD_ALLOW_LOOPBACK"],
+                                   ca_bundle=current_app.config["CIMD_CA_BUNDLE"])
         except CimdError:
             return None
     else:

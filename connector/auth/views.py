@@ -122,7 +122,8 @@ def authorize() -> Response:
     client_id = request.args.get("client_id")
     if client_id and is_cimd_client_id(client_id) and current_app.config["CIMD_ENABLED"]:
         try:
-            load_cimd_client(store.db().session, client_id, allow_loopback=current_app.config["CIMD_ALLOW_LOOPBACK"])
+            load_cimd_client(store.db().session, client_id, allow_loopback=current_app.config["CIMD_ALLOW_LOOPBACK"],
+                             ca_bundle=current_app.config["CIMD_CA_BUNDLE"])
         except CimdError as exc:
             return error_page(400, "This app could not be verified", "Its client metadata document was refused.",
                               str(exc))

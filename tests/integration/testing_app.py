@@ -21,6 +21,9 @@ def slow(ctx: Any, args: dict[str, Any]) -> ToolResult:
 app = create_app()  # auth follows the environment (the tests set AUTH_DISABLED as they need)
 registry = app.extensions["mcp"].registry
 register_all(registry)
+registry.add_tool(Tool(name="test_write", description="A fixture write tool (needs attio:write).",
+                       handler=lambda ctx, args: ToolResult.text("written"), scope="attio:write",
+                       annotations={"readOnlyHint": False, "destructiveHint": False}))
 registry.add_tool(Tool(name="test_slow", description="Sleeps for `seconds`.", handler=slow,
                        args={"type": "object", "properties": {"seconds": {"type": "number"}}},
                        annotations={"readOnlyHint": True}))
