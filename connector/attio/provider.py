@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from typing import Any, Callable
 
@@ -16,6 +17,8 @@ from flask import Flask
 from .client import AttioClient
 
 CLIENT_CACHE_SIZE = 256
+LOCAL_TTL = 5.0
+LOCAL_ENTRIES = 4096
 
 
 class AttioServices:
@@ -31,6 +34,7 @@ class AttioServices:
         self._clients: OrderedDict[str, AttioClient] = OrderedDict()
         self._lock = threading.Lock()
         self._ttl = 60
+        self._local: dict[str, tuple[float, Any]] = {}
 
     def init_app(self, app: Flask, *, registry: Any, cache: Any) -> None:
         """Read the Attio settings; no network call happens here."""
@@ -73,11 +77,27 @@ class AttioServices:
             return produce()
         token = self.token_for(caller) or "-"
         full = f"attio:{fingerprint(token)}:{key}"
+        # A few seconds in worker memory in front of the shared cache: the hot path reads the same
+        # workspace facts on every call, and a Redis round trip (or SimpleCache's pickling) each time adds up.
+        now = time.monotonic()
+        hit = self._local.get(full)
+        if hit is not None and hit[0] > now:
+            return hit[1]
         value = self.cache.get(full)
         if value is None:
             value = produce()
             self.cache.set(full, value, timeout=ttl if ttl is not None else self._ttl)
+        if len(self._local) > LOCAL_ENTRIES:
+            self._local.clear()
+        self._local[full] = (now + min(LOCAL_TTL, ttl if ttl is not None else self._ttl), value)
         return value
+
+    def forget(self, caller: Any, key: str) -> None:
+        """Drop one cached entry for the caller's tenant (after a write)."""
+        full = f"attio:{fingerprint(self.token_for(caller) or '-')}:{key}"
+        self._local.pop(full, None)
+        if self.cache is not None:
+            self.cache.delete(full)
 
     def describe(self) -> dict[str, Any]:
         """What the tool layer may say about where data comes from."""

@@ -186,9 +186,13 @@ def _finish(pending: PendingAuthorization, principal: Principal | None, status: 
 
 
 def _same_origin_post() -> bool:
-    """A cross-site form post is refused even with a valid token (defence in depth beside SameSite)."""
+    """A cross-site form post is refused even with a valid token (defence in depth beside SameSite).
+
+    Browsers send `Origin: null` for our own form because the page's Referrer-Policy is no-referrer;
+    the CSRF token, the pending id and the SameSite browser cookie still bind that post to this page.
+    """
     origin = request.headers.get("Origin")
-    return not origin or origin == _origin(store.issuer())
+    return not origin or origin == "null" or origin == _origin(store.issuer())
 
 
 @bp.post("/oauth/authorize")

@@ -73,6 +73,7 @@ class Tool:
         if not TOOL_NAME.match(self.name):
             raise ValueError(f"invalid tool name {self.name!r}")
         self._input_schema = self._build_input_schema()
+        self._loader = self.args() if isinstance(self.args, type) else None
 
     def _build_input_schema(self) -> dict[str, Any]:
         if self.args is None:
@@ -88,9 +89,9 @@ class Tool:
 
     def load_args(self, raw: dict[str, Any]) -> dict[str, Any]:
         """Validate arguments; raises marshmallow.ValidationError."""
-        if self.args is None or isinstance(self.args, dict):
+        if self._loader is None:
             return dict(raw)
-        return self.args().load(raw)
+        return self._loader.load(raw)
 
     def descriptor(self) -> dict[str, Any]:
         """The entry in `tools/list`."""

@@ -69,13 +69,14 @@ def search(ctx: Any, args: dict[str, Any]) -> ToolResult:
     hits = ctx.attio.search_records(query, list(SEARCH_OBJECTS), limit=SEARCH_LIMIT)
     ctx.progress(1, 2, f"{len(hits)} matches")
     slug = workspace.workspace(ctx).get("workspace_slug", "")
+    objects = workspace.objects(ctx)
     results = []
     for hit in hits:
         obj = hit.get("object_slug") or ""
         rid = (hit.get("id") or {}).get("record_id")
         if not obj or not rid:
             continue
-        noun = workspace.singular(ctx, obj)
+        noun = objects.get(obj, {}).get("singular", obj)
         title = (hit.get("record_text") or "").strip() or f"{noun} {rid}"
         results.append({"id": f"{obj}:{rid}", "title": title, "url": record_url(slug, obj, rid, noun)})
     ctx.progress(2, 2, "Done")
