@@ -53,14 +53,14 @@ def check_redirect_uri_policy(uri: str, extra_allowed: list[str] | None = None) 
 
 
 def redirect_matches(registered: list[str], presented: str) -> bool:
-    """Exact match, or the loopback rule: same scheme, host, path and query, any port."""
+    """Exact match, or the loopback rule: same scheme, host, path and query, any port, no fragment."""
     if presented in registered:
         return True
     try:
         p = urlsplit(presented)
     except ValueError:
         return False
-    if p.scheme != "http" or (p.hostname or "") not in ("127.0.0.1", "::1", "localhost"):
+    if p.scheme != "http" or "#" in presented or (p.hostname or "") not in ("127.0.0.1", "::1", "localhost"):
         return False
     for uri in registered:
         r = urlsplit(uri)

@@ -132,7 +132,9 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         if row.client_id != client.get_client_id() or aware(row.expires_at) <= now:
             return None
         grant = db.session.get(Grant, row.grant_id)
-        if grant is None or grant.revoked_at is not None:
+        # This request consumed the code first, so it is the legitimate first use and is answered even if a
+        # concurrent replay has just revoked the grant: that revocation already makes its tokens unusable.
+        if grant is None or (grant.revoked_at is not None and grant.revoked_reason != "code_replayed"):
             return None
         return row
 

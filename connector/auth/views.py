@@ -44,11 +44,11 @@ def _cookie_name() -> str:
     return "__Host-ac_browser" if store.issuer().startswith("https://") else "ac_browser"
 
 
-def page(template: str, status: int = 200, **context: Any) -> Response:
+def page(template: str, http_status: int = 200, **context: Any) -> Response:
     """Render an auth page with the security headers every such page carries."""
     context.setdefault("demo", current_app.config["MODE"] == "demo")
     context.setdefault("issuer", store.issuer())
-    resp = Response(render_template(template, **context), status=status, mimetype="text/html")
+    resp = Response(render_template(template, **context), status=http_status, mimetype="text/html")
     targets = " ".join(sorted(getattr(g, "form_targets", set())))
     resp.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'self'; img-src 'self' data:; "
@@ -60,7 +60,7 @@ def page(template: str, status: int = 200, **context: Any) -> Response:
 
 def error_page(status: int, title: str, message: str, detail: str | None = None) -> Response:
     """A local error page: never a redirect to an unverified URI."""
-    return page("error.html", status, title=title, message=message, detail=detail, status_code=status)
+    return page("error.html", status, title=title, message=message, detail=detail, status=status)
 
 
 def _origin(uri: str) -> str:
@@ -80,8 +80,27 @@ def _error_redirect(err: OAuth2Error, status: int = 302) -> Response:
     return redirect(f"{err.redirect_uri}{sep}{urlencode(params)}", code=status)
 
 
+# Known callbacks of hosted clients (ChatGPT); other self-registered redirect URIs are not vouched for.
+TRUSTED_REDIRECT_PREFIXES = ("https://chatgpt.com/connector_platform_oauth_redirect",
+                             "https://chatgpt.com/connector/oauth/", "https://platform.openai.com/apps-manage/oauth")
+KNOWN_CLIENT_DOMAINS = ("chatgpt.com", "openai.com")
+
+
+def _trusted_redirect(uri: str) -> bool:
+    """May an error be sent to `uri` without the person choosing to go there? (RFC 9700 §4.11.2)
+
+    Anyone can register an https redirect URI (DCR, CIMD) and send a broken request to use us as
+    an open redirector, so only loopback (the person's own machine), the operator's
+    ALLOWED_REDIRECT_URIS and known ChatGPT callbacks get an automatic error redirect.
+    """
+    parts = urlsplit(uri)
+    if parts.scheme == "http" and (parts.hostname or "") in ("127.0.0.1", "localhost", "::1"):
+        return True
+    return uri in current_app.config["ALLOWED_REDIRECT_URIS"] or uri.startswith(TRUSTED_REDIRECT_PREFIXES)
+
+
 def _authorize_error(err: OAuth2Error) -> Response:
-    if getattr(err, "redirect_uri", None):
+    if getattr(err, "redirect_uri", None) and _trusted_redirect(err.redirect_uri):
         return _error_redirect(err)
     return error_page(400, "This sign-in link is not valid",
                       "The app that sent you here made a request this server cannot accept, so you were not "
@@ -89,13 +108,15 @@ def _authorize_error(err: OAuth2Error) -> Response:
 
 
 def _client_context(client: Any, redirect_uri: str) -> dict[str, Any]:
-    host = urlsplit(redirect_uri).hostname or ""
+    parts = urlsplit(redirect_uri)
+    host = parts.hostname or ""
+    shown = f"{host}:{parts.port}" if parts.port else host  # on loopback the port is what tells apps apart
     warnings = []
     if host in ("127.0.0.1", "localhost", "::1"):
         warnings.append("This client redirects to your own computer (localhost). Allow it only if you started it.")
-    if client.row.source == "dcr" and not host.endswith(("chatgpt.com", "openai.com")):
+    if client.row.source == "dcr" and not any(host == d or host.endswith(f".{d}") for d in KNOWN_CLIENT_DOMAINS):
         warnings.append("This client registered itself; its name is not verified.")
-    return {"name": client.name, "client_id": client.client_id, "redirect_host": host,
+    return {"name": client.name, "client_id": client.client_id, "redirect_host": shown,
             "client_uri": client.meta.get("client_uri"),
             "kind": "metadata document" if client.row.source == "cimd" else "registered", "warnings": warnings}
 
@@ -192,7 +213,12 @@ def _same_origin_post() -> bool:
     the CSRF token, the pending id and the SameSite browser cookie still bind that post to this page.
     """
     origin = request.headers.get("Origin")
-    return not origin or origin == "null" or origin == _origin(store.issuer())
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site == "cross-site":
+        return False
+    if origin == "null":
+        return fetch_site == "same-origin"
+    return not origin or origin == _origin(store.issuer())
 
 
 @bp.post("/oauth/authorize")
