@@ -151,3 +151,29 @@ def node22() -> str | None:
         if out.startswith("v2") and int(out[1:].split(".")[0]) >= 22:
             return found
     return None
+
+
+def postgres_up() -> bool:
+    """True when PostgreSQL answers on 127.0.0.1:5432."""
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture()
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
+    need(postgres_up(), "PostgreSQL is not running on 127.0.0.1:5432")
+    import secrets
+
+    import psycopg
+
+    name = f"connector_test_{secrets.token_hex(6)}"
+    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

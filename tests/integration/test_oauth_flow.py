@@ -89,3 +89,22 @@ def test_unauthenticated_request_gets_the_discovery_challenge(auth_server):
     meta = requests.get(auth_server.url + "/.well-known/oauth-authorization-server", timeout=5).json()
     assert prm["authorization_servers"] == [meta["issuer"]]
     assert meta["code_challenge_methods_supported"] == ["S256"]
+
+
+def test_the_flow_on_postgresql(server_factory, pg_url):
+    srv = server_factory(AUTH_DISABLED="false", DATABASE_URL=pg_url)
+    storage = MemoryStorage()
+
+    async def body():
+        async with httpx2.AsyncClient(auth=provider(srv.mcp_url, storage), timeout=30) as http:
+            async with Client(streamable_http_client(srv.mcp_url, http_client=http), mode="legacy") as client:
+                hit = await client.call_tool("search", {"query": "energy"})
+                return json.loads(hit.content[0].text)
+    assert anyio.run(body)["results"]
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute("SELECT access_hash, refresh_hash FROM oauth_tokens").fetchall()
+        dump = repr(conn.execute("SELECT * FROM oauth_tokens").fetchall())
+    assert len(rows) == 1 and len(rows[0][0]) == 64
+    assert storage.tokens.access_token not in dump and storage.tokens.refresh_token not in dump
