@@ -1,6 +1,8 @@
 """The OAuth 2.1 authorization server and resource protection, bound by `init_auth(app)`."""
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, request
 
 from .crypto import Keyring
@@ -16,6 +18,8 @@ def init_auth(app: Flask) -> None:
     db = Database()
     db.init_app(app)
     cfg = app.config
+    # Authlib debug-logs every issued token ("Issue token {...}"); never let LOG_LEVEL=DEBUG write them out.
+    logging.getLogger("authlib").setLevel(max(logging.INFO, getattr(logging, cfg["LOG_LEVEL"])))
     app.extensions["keyring"] = Keyring.from_config(cfg["SECRET_KEY"], cfg["SECRET_KEY_FALLBACKS"],
                                                     cfg["ENCRYPTION_KEYS"])
     app.extensions["oauth_server"] = create_server(app)

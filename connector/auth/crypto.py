@@ -35,6 +35,10 @@ class Keyring:
     fernet: MultiFernet
     key_ids: list[str]
 
+    def __repr__(self) -> str:
+        # Never the key material: Authlib debug-logs client objects that hold a Keyring.
+        return f"Keyring(key_ids={self.key_ids!r})"
+
     @classmethod
     def from_config(cls, secret_key: str, fallbacks: list[str], encryption_keys: list[str]) -> "Keyring":
         """Build from SECRET_KEY (+ fallbacks) and optional explicit Fernet keys."""
@@ -73,6 +77,12 @@ class Keyring:
     def rotate(self, ciphertext: str) -> tuple[str, str]:
         """Re-encrypt under the current key."""
         return self.fernet.rotate(ciphertext.encode()).decode(), self.key_ids[0]
+
+
+def pkce_s256_matches(code_verifier: str, code_challenge: str) -> bool:
+    """RFC 7636 S256 check in constant time (Authlib's own check compares with ==)."""
+    computed = base64.urlsafe_b64encode(hashlib.sha256(code_verifier.encode()).digest()).rstrip(b"=")
+    return hmac.compare_digest(computed, (code_challenge or "").encode())
 
 
 def hash_password(password: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qsl
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -17,15 +17,16 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import OAuth2Request, grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from . import store
 from .audit import audit
 from .clients import AUTH_METHODS
-from .crypto import new_token
+from .crypto import new_token, pkce_s256_matches
 from .models import AuthCode, Grant, Token, aware
 
 
@@ -56,6 +57,7 @@ class S256Only(CodeChallenge):
 
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+    CODE_CHALLENGE_METHODS = {"S256": pkce_s256_matches}  # constant time; no "plain"
 
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
         data = grant.request.payload.data
@@ -116,13 +118,15 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def query_authorization_code(self, code: str, client: Any) -> AuthCode | None:
         db = store.db()
-        digest = store.keyring().digest(code)
+        # Every pepper, current first: a code issued just before a SECRET_KEY rotation still redeems.
+        digests = store.keyring().digests(code)
         now = datetime.now(timezone.utc)
         # Atomic consume: of two concurrent redemptions exactly one updates the row.
-        consumed = db.session.execute(update(AuthCode).where(AuthCode.code_hash == digest, AuthCode.used_at.is_(None))
+        consumed = db.session.execute(update(AuthCode).where(AuthCode.code_hash.in_(digests),
+                                                             AuthCode.used_at.is_(None))
                                       .values(used_at=now)).rowcount
         db.session.commit()
-        row = db.session.get(AuthCode, digest)
+        row = db.session.query(AuthCode).filter(AuthCode.code_hash.in_(digests)).one_or_none()
         if row is None:
             return None
         if consumed != 1:
@@ -157,22 +161,18 @@ class RotatingRefresh(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
-        db = store.db()
+        """The usable token row, without using it up: a request refused afterwards (another client, a wider
+        scope, another resource) must not burn the token. A rotated token presented again revokes the grant."""
         row = store.find_token(refresh=refresh_token)
         if row is None:
             return None
-        now = datetime.now(timezone.utc)
-        taken = db.session.execute(update(Token).where(Token.id == row.id, Token.rotated_at.is_(None),
-                                                       Token.revoked_at.is_(None)).values(rotated_at=now)).rowcount
-        db.session.commit()
-        if taken != 1:
-            if row.rotated_at is not None or db.session.get(Token, row.id).rotated_at is not None:
-                store.revoke_grant(row.grant_id, "refresh_reused")
-                audit("refresh.reused", subject=row.subject, client_id=row.client_id, grant_id=row.grant_id)
+        if row.rotated_at is not None:
+            _refresh_reused(row)
             return None
-        grant = db.session.get(Grant, row.grant_id)
+        grant = store.db().session.get(Grant, row.grant_id)
         expires = aware(row.refresh_expires_at)
-        if grant is None or grant.revoked_at is not None or (expires is not None and expires <= now):
+        if row.revoked_at is not None or grant is None or grant.revoked_at is not None or \
+                (expires is not None and expires <= datetime.now(timezone.utc)):
             return None
         _check_resource(self.request.form.get("resource"), expected=row.resource)
         if not store.upstream_still_active(grant):
@@ -181,10 +181,44 @@ class RotatingRefresh(grants.RefreshTokenGrant):
         return row
 
     def authenticate_user(self, refresh_token: Token) -> Principal:
+        """Called once every check has passed: use the token up atomically (of two concurrent uses one wins)."""
+        db = store.db()
+        taken = db.session.execute(update(Token).where(Token.id == refresh_token.id, Token.rotated_at.is_(None),
+                                                       Token.revoked_at.is_(None))
+                                   .values(rotated_at=datetime.now(timezone.utc))).rowcount
+        db.session.commit()
+        if taken != 1:
+            if db.session.execute(select(Token.rotated_at).where(Token.id == refresh_token.id)).scalar():
+                _refresh_reused(refresh_token)
+            raise InvalidGrantError()
         return Principal(subject=refresh_token.subject, grant_id=refresh_token.grant_id)
 
     def revoke_old_credential(self, refresh_token: Token) -> None:
-        """Already marked rotated when it was authenticated."""
+        """Already marked rotated in authenticate_user."""
+
+
+def _refresh_reused(row: Token) -> None:
+    """A rotated refresh token came back: someone holds a copy, so the whole family goes (no grace window)."""
+    store.revoke_grant(row.grant_id, "refresh_reused")
+    audit("refresh.reused", subject=row.subject, client_id=row.client_id, grant_id=row.grant_id)
+
+
+def _secret_auth(read: Callable[[Any], tuple[str | None, str | None]]) -> Callable[[Any, Any], Any]:
+    """client_secret_basic/_post that treat an unknown client exactly like a wrong secret.
+
+    Authlib answers "The client does not exist on this server" (and for _post a 400), which tells
+    a prober which client ids exist; here both fall through to the same 401 invalid_client.
+    """
+    def authenticate(query_client: Callable[[str], Any], request: Any) -> Any:
+        client_id, secret = read(request)
+        if not client_id or not secret:
+            return None
+        client = query_client(client_id)
+        if client is None:
+            store.keyring().matches(secret, "0" * 64)  # the same work as checking a wrong secret
+            return None
+        return client if client.check_client_secret(secret) else None
+    return authenticate
 
 
 class Issuer(IssuerParameter):
@@ -253,6 +287,10 @@ def create_server(app: Any) -> ConnectorAuthorizationServer:
     app.config["OAUTH2_SCOPES_SUPPORTED"] = ["attio:read", "attio:write", "offline_access"]
     server = ConnectorAuthorizationServer()
     server.init_app(app, query_client=store.query_client, save_token=save_token)
+    server.register_client_auth_method("client_secret_basic", _secret_auth(
+        lambda request: extract_basic_authorization(request.headers)))
+    server.register_client_auth_method("client_secret_post", _secret_auth(
+        lambda request: (request.form.get("client_id"), request.form.get("client_secret"))))
     server.register_grant(CodeGrant, [S256Only(required=True)])
     server.register_grant(RotatingRefresh)
     server.register_extension(Issuer())

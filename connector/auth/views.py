@@ -275,7 +275,9 @@ def attio_callback() -> Response:
     digests = store.keyring().digests(state) if state else []
     pending = session.query(PendingAuthorization).filter(
         PendingAuthorization.upstream_state_hash.in_(digests)).one_or_none() if digests else None
-    if pending is None or _load_pending(pending.id) is None or not _consume(pending):
+    # The lookup is by keyed hash; the explicit constant-time comparison confirms the match.
+    if pending is None or not store.keyring().matches(state, pending.upstream_state_hash) or \
+            _load_pending(pending.id) is None or not _consume(pending):
         return error_page(400, "This Attio sign-in is not valid",
                           "The link expired, was already used, or did not start in this browser. "
                           "Start again from your app.")
