@@ -13,7 +13,10 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     """Build the app: settings, extensions, blueprints, error handlers."""
     from .config import load_settings
 
+    from .sessionless import NoSessions
+
     app = Flask(__name__)
+    app.session_interface = NoSessions()
     app.config.update(load_settings(environ, config))
     keep_generated_secret(app)
     configure_logging(app)

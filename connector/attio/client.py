@@ -22,13 +22,13 @@ from typing import Any, Callable, Mapping
 from urllib.parse import urlencode, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from requests.models import PreparedRequest
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies
 
 from connector import __version__
 
+from .adapter import LeanAdapter
 from .endpoints import AttioEndpoints
 from .errors import AttioBadRequest, AttioError, AttioUnavailable, error_from_response
 
@@ -46,7 +46,7 @@ _TOKEN_RE = re.compile(r"[\x21-\x7e]+")
 def make_session(pool_maxsize: int = 50) -> requests.Session:
     """A session with a pooled adapter and no urllib3-level retries (the client retries itself)."""
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
+    adapter = LeanAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

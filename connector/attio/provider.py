@@ -41,7 +41,9 @@ class AttioServices:
         cfg = app.config
         self.mode = cfg["MODE"]
         self.base_url = cfg["ATTIO_API_URL"]
-        self.registry, self.cache = registry, cache
+        self.registry = registry
+        # The cache backend itself (cachelib), so tool greenlets need no Flask app context to use it.
+        self.cache = app.extensions["cache"][cache] if cache is not None else None
         self._ttl = cfg["CACHE_TTL_SECONDS"]
         self._default_token = cfg["ATTIO_API_KEY"] if self.mode == "api_key" else (
             cfg["DEMO_ATTIO_TOKEN"] if self.mode == "demo" else None)

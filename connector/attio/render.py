@@ -7,6 +7,8 @@ be named through optional resolver callbacks.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from datetime import datetime
 from typing import Any, Callable, Mapping
 from urllib.parse import quote
@@ -22,6 +24,7 @@ _LOCATION_LINES = ("line_1", "line_2", "line_3", "line_4")
 _COMMON_FIELDS = frozenset({"active_from", "active_until", "created_by_actor", "attribute_type"})
 
 
+@lru_cache(maxsize=256)
 def singular_path(object_slug: str, singular_noun: str | None = None) -> str:
     """The singular used in Attio web URLs: "person", "company", "deal", or the object's own noun."""
     if object_slug in _SINGULAR:
@@ -40,11 +43,15 @@ def _singular_title(object_slug: str, singular: str | None) -> str:
     return singular_path(object_slug).replace("-", " ").replace("_", " ").capitalize()
 
 
+@lru_cache(maxsize=1024)
+def _quote(segment: str) -> str:
+    return quote(segment, safe="")
+
+
 def record_url(workspace_slug: str, object_slug: str, record_id: str,
                singular_noun: str | None = None) -> str:
     """The record's page in the Attio web app: https://app.attio.com/<slug>/<singular>/<record_id>."""
-    parts = (quote(workspace_slug, safe=""), singular_path(object_slug, singular_noun),
-             quote(record_id, safe=""))
+    parts = (_quote(workspace_slug), singular_path(object_slug, singular_noun), _quote(record_id))
     return APP_URL + "/" + "/".join(p for p in parts if p)
 
 

@@ -47,6 +47,11 @@ def init_limits(app: Flask) -> None:
     app.config["RATELIMIT_KEY_PREFIX"] = "attio-connector-limits"
     app.config["RATELIMIT_ENABLED"] = app.config["RATE_LIMITS_ENABLED"]
     limiter.init_app(app)
+    # Limits are declared on the auth views' decorators, which check them themselves; the global
+    # before-request hook would only re-derive "no limit here" for every MCP call.
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:
+        hooks.remove(limiter._check_request_limit)
     app.register_error_handler(RateLimitExceeded, _too_many)
 
 

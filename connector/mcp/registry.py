@@ -68,6 +68,9 @@ class Tool:
     annotations: dict[str, Any] = field(default_factory=dict)
     scope: str = "attio:read"
     meta: dict[str, Any] | None = None
+    # True for tools that send server→client requests or timed notifications while they run: their calls
+    # always get a live SSE reply. Others run inline; progress still streams live when a client asks for it.
+    streaming: bool = False
 
     def __post_init__(self) -> None:
         if not TOOL_NAME.match(self.name):

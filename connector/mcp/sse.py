@@ -126,11 +126,8 @@ def post_message() -> Response:
     refused = ext.refuse_scope(caller, msg)
     if refused is not None:
         return refused
-    app = current_app._get_current_object()
-
     def work() -> None:
-        with app.app_context():
-            reply = ext.server.handle(msg, session, caller, emit)
+        reply = ext.server.handle(msg, session, caller, emit)
         if reply is not None:
             emit(reply)
 

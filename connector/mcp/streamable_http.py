@@ -128,10 +128,31 @@ def _batch(items: list[Any], session: Any, session_id: str | None, header_versio
     return json_response(replies) if replies else Response(status=202)
 
 
+# Methods that never emit anything before their result run inline, without a greenlet hand-off.
+SILENT_METHODS = frozenset({"ping", "tools/list", "resources/list", "resources/templates/list", "prompts/list",
+                            "logging/setLevel", "resources/subscribe", "resources/unsubscribe"})
+
+
+def _needs_live_stream(ext: Any, msg: dict[str, Any]) -> bool:
+    """A call streams live when the client asked for progress or the tool talks back to the client."""
+    params = msg.get("params") if isinstance(msg.get("params"), dict) else {}
+    meta = params.get("_meta")
+    if isinstance(meta, dict) and meta.get("progressToken") is not None:
+        return True
+    if msg["method"] != "tools/call":
+        return False
+    tool = ext.registry.tools.get(params.get("name")) if isinstance(params.get("name"), str) else None
+    return bool(tool and tool.streaming)
+
+
 def _answer(msg: dict[str, Any], session: Any, caller: Any) -> Response:
     """Run a request; JSON if it finishes without emitting, else an SSE stream."""
     ext = _ext()
+    if msg["method"] in SILENT_METHODS:
+        return json_response(ext.server.handle(msg, session, caller, lambda m: False))
     can_stream = accepts("text/event-stream")
+    if not (can_stream and _needs_live_stream(ext, msg)):
+        return _answer_inline(ext, msg, session, caller, can_stream)
     events: gevent.queue.Queue = gevent.queue.Queue()
 
     def emit(message: dict[str, Any]) -> bool:
@@ -140,12 +161,9 @@ def _answer(msg: dict[str, Any], session: Any, caller: Any) -> Response:
         events.put(("message", message))
         return True
 
-    app = current_app._get_current_object()
-
     def work() -> None:
         try:
-            with app.app_context():
-                reply = ext.server.handle(msg, session, caller, emit)
+            reply = ext.server.handle(msg, session, caller, emit)
         except BaseException:  # pragma: no cover - handle() already turns errors into replies
             reply = JsonRpcError(jsonrpc.INTERNAL_ERROR, "Internal error", id=msg["id"]).to_wire()
         events.put(("final", reply))
@@ -159,6 +177,25 @@ def _answer(msg: dict[str, Any], session: Any, caller: Any) -> Response:
     if kind == "final" and (accepts("application/json") or payload is None):
         return json_response(payload) if payload is not None else Response(status=202)
     return Response(_stream(ext, session, kind, payload, events.get), status=200,
+                    mimetype="text/event-stream", headers=SSE_HEADERS)
+
+
+def _answer_inline(ext: Any, msg: dict[str, Any], session: Any, caller: Any, can_stream: bool) -> Response:
+    """Run the call in this greenlet (the common, cheapest path); log notifications it emits are
+    delivered just before the result, on an SSE reply."""
+    buffered: list[dict[str, Any]] = []
+
+    def emit(message: dict[str, Any]) -> bool:
+        if not can_stream or "id" in message:  # a server→client request needs a live stream
+            return False
+        buffered.append(message)
+        return True
+
+    reply = ext.server.handle(msg, session, caller, emit)
+    if not buffered or not accepts("text/event-stream"):
+        return json_response(reply) if reply is not None else Response(status=202)
+    events = iter([("message", m) for m in buffered[1:]] + [("final", reply)])
+    return Response(_stream(ext, session, "message", buffered[0], lambda timeout=None: next(events)), status=200,
                     mimetype="text/event-stream", headers=SSE_HEADERS)
 
 

@@ -36,9 +36,9 @@ def _text(text: str) -> dict[str, Any]:
 
 
 def _tool(registry: Registry, name: str, handler: Any, args: dict[str, Any] | None = None,
-          description: str | None = None) -> None:
+          description: str | None = None, streaming: bool = False) -> None:
     registry.add_tool(Tool(name=name, description=description or f"Conformance fixture {name}",
-                           handler=handler, args=args, annotations=SILENT))
+                           handler=handler, args=args, annotations=SILENT, streaming=streaming))
 
 
 def _string_args(*names: str) -> dict[str, Any]:
@@ -143,14 +143,14 @@ def register_tools(registry: Registry) -> None:
         _text("Multiple content types test:"), {"type": "image", "data": PNG, "mimeType": "image/png"},
         {"type": "resource", "resource": {"uri": "test://mixed-content-resource", "mimeType": "application/json",
                                           "text": '{"test":"data","value":123}'}}]))
-    _tool(registry, "test_tool_with_logging", logging_tool)
+    _tool(registry, "test_tool_with_logging", logging_tool, streaming=True)
     _tool(registry, "test_tool_with_progress", progress_tool)
     _tool(registry, "test_error_handling",
           lambda ctx, a: ToolResult.error("This tool intentionally returns an error for testing"))
-    _tool(registry, "test_sampling", sampling_tool, _string_args("prompt"))
-    _tool(registry, "test_elicitation", elicitation_tool, _string_args("message"))
-    _tool(registry, "test_elicitation_sep1034_defaults", defaults_tool)
-    _tool(registry, "test_elicitation_sep1330_enums", enums_tool)
+    _tool(registry, "test_sampling", sampling_tool, _string_args("prompt"), streaming=True)
+    _tool(registry, "test_elicitation", elicitation_tool, _string_args("message"), streaming=True)
+    _tool(registry, "test_elicitation_sep1034_defaults", defaults_tool, streaming=True)
+    _tool(registry, "test_elicitation_sep1330_enums", enums_tool, streaming=True)
     _tool(registry, "json_schema_2020_12_tool", lambda ctx, a: ToolResult.text(f"Received: {a}"), SCHEMA_2020,
           "Tool with JSON Schema 2020-12 features")
     _tool(registry, "test_reconnection", lambda ctx, a: ToolResult.text("Reconnection test completed successfully"))

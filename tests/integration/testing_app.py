@@ -24,6 +24,6 @@ register_all(registry)
 registry.add_tool(Tool(name="test_write", description="A fixture write tool (needs attio:write).",
                        handler=lambda ctx, args: ToolResult.text("written"), scope="attio:write",
                        annotations={"readOnlyHint": False, "destructiveHint": False}))
-registry.add_tool(Tool(name="test_slow", description="Sleeps for `seconds`.", handler=slow,
+registry.add_tool(Tool(name="test_slow", description="Sleeps for `seconds`.", handler=slow, streaming=True,
                        args={"type": "object", "properties": {"seconds": {"type": "number"}}},
                        annotations={"readOnlyHint": True}))
