@@ -498,6 +498,20 @@ def existing_intro(path: Path) -> str | None:
     return None
 
 
+OAUTH_START, OAUTH_END = "<!-- oauth:start -->", "<!-- oauth:end -->"
+
+
+def existing_section(path: Path) -> str | None:
+    """The OAuth benchmark section (markers included), kept across regenerations."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return None
+    if OAUTH_START in text and OAUTH_END in text:
+        return OAUTH_START + text.split(OAUTH_START, 1)[1].split(OAUTH_END, 1)[0] + OAUTH_END
+    return None
+
+
 def _f(value: float, digits: int = 1) -> str:
     return "n/a" if value != value else f"{value:,.{digits}f}"
 
@@ -579,11 +593,12 @@ def render(results: list[dict[str, Any]], calibration: list[dict[str, Any]], cho
                          f"{_f(r['p95_ms'])} | {_f(r['p99_ms'])} | {_f(r['max_ms'])} | {r['errors']} | "
                          f"{_f(r['upstream_calls_per_req'], 1)} | {_f(r['server_cpu_us_per_req'], 0)} | "
                          f"{_f(r['demo_cpu_us_per_req'], 0)} |")
-        lines.append("")
-        for r in rows:
-            if r["errors"]:
-                kinds = ", ".join(f"{k}: {n}" for k, n in r["errors_by_kind"].items())
-                lines.append(f"- {r['label']}: {r['errors']} errors ({kinds}); first: `{r.get('example_error')}`")
+        errored = [r for r in rows if r["errors"]]
+        if errored:
+            lines.append("")
+        for r in errored:
+            kinds = ", ".join(f"{k}: {n}" for k, n in r["errors_by_kind"].items())
+            lines.append(f"- {r['label']}: {r['errors']} errors ({kinds}); first: `{r.get('example_error')}`")
         lines += ["", "CPU share of one core during the run (server worker / demo Attio / load generator): "
                   + "; ".join(f"{r['label']} {r['server_cpu_share']:.0%} / {r['demo_cpu_share']:.0%} / "
                               f"{r['generator_cpu_share']:.0%}" for r in rows) + ". Little check (req/s × mean "
@@ -703,6 +718,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         demo.stop()
     report = render(results, calibration, chosen, args, command, facts, intro, fetch_id, failures)
+    kept = existing_section(output)  # the OAuth flow section is written by bench/oauth_flow.py
+    if kept:
+        report = report.rstrip("\n") + "\n\n" + kept + "\n"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(report)
     print(f"bench: wrote {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}", flush=True)
