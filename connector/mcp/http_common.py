@@ -132,6 +132,31 @@ def sse_event(data: Any = None, *, event: str | None = "message", event_id: str 
 KEEPALIVE = ": keepalive\n\n"
 
 
+def outbox_stream(ext: Any, session: Any, key: str, first: str, on_close: Any = None) -> Iterator[str]:
+    """A long-lived SSE body: `first`, then the session's outbox, a keep-alive comment when idle.
+
+    Holds a stream slot for `key` while open; ends when the session closes or the server shuts down.
+    """
+    import gevent.queue
+
+    with ext.gate.hold(key):
+        try:
+            yield first
+            while not session.closed and not ext.shutting_down:
+                try:
+                    message = session.outbox.get(timeout=ext.keepalive_interval)
+                except gevent.queue.Empty:
+                    yield KEEPALIVE
+                    continue
+                if message is None:
+                    return
+                yield sse_event(message)
+        finally:
+            session.stream_open = False
+            if on_close is not None:
+                on_close()
+
+
 class StreamGate:
     """Caps open streams per client and in total, so plain POSTs always find a connection slot."""
 

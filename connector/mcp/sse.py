@@ -4,15 +4,15 @@ Every reply and notification travels on the GET stream; the POST only gets 202.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import gevent
 import gevent.queue
 from flask import Blueprint, Response, current_app, request
 
 from . import jsonrpc
-from .http_common import (KEEPALIVE, SSE_HEADERS, check_origin_and_host, client_key, guard, not_json_body,
-                          not_streamable, rpc_error, sse_event)
+from .http_common import (SSE_HEADERS, check_origin_and_host, client_key, guard, not_json_body,
+                          not_streamable, outbox_stream, rpc_error, sse_event)
 from .jsonrpc import INVALID_REQUEST, JsonRpcError
 from .server import SUPPORTED_VERSIONS
 
@@ -21,8 +21,6 @@ bp = Blueprint("mcp_sse", __name__)
 
 def _ext() -> Any:
     return current_app.extensions["mcp"]
-
-
 
 
 @bp.route("/sse", methods=["GET"])
@@ -46,26 +44,10 @@ def open_stream() -> Response:
     session.stream_open = True
     # A relative path keeps the proxy prefix and the client's own origin (the SDK insists on it).
     endpoint = f"{request.script_root}/messages?sessionId={session.id}"
-    return Response(_events(ext, session, key, endpoint), mimetype="text/event-stream", headers=SSE_HEADERS)
-
-
-def _events(ext: Any, session: Any, key: str, endpoint: str) -> Iterator[str]:
-    with ext.gate.hold(key):
-        try:
-            yield sse_event(endpoint, event="endpoint")
-            while not session.closed and not ext.shutting_down:
-                try:
-                    message = session.outbox.get(timeout=ext.keepalive_interval)
-                except gevent.queue.Empty:
-                    yield KEEPALIVE
-                    continue
-                if message is None:
-                    return
-                yield sse_event(message)
-        finally:
-            # The client went away (or we are shutting down): the session goes with its stream.
-            session.stream_open = False
-            ext.sessions.delete(session.id)
+    # The session lives exactly as long as its stream: a client that goes away takes it along.
+    return Response(outbox_stream(ext, session, key, sse_event(endpoint, event="endpoint"),
+                                  on_close=lambda: ext.sessions.delete(session.id)),
+                    mimetype="text/event-stream", headers=SSE_HEADERS)
 
 
 @bp.route("/sse", methods=["HEAD"])

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, request
 
 from . import jsonrpc
 from .http_common import (KEEPALIVE, SSE_HEADERS, accepts, check_origin_and_host, client_key, guard, json_response,
-                          not_json_body, not_streamable, rpc_error, sse_event)
+                          not_json_body, not_streamable, outbox_stream, rpc_error, sse_event)
 from .jsonrpc import INVALID_REQUEST, JsonRpcError
 from .server import STREAMABLE_VERSIONS
 
@@ -255,24 +255,9 @@ def listen() -> Response:
     if refused is not None:
         return refused
     session.stream_open = True
-    return Response(_listen_stream(ext, session, key), mimetype="text/event-stream", headers=SSE_HEADERS)
+    return Response(outbox_stream(ext, session, key, KEEPALIVE), mimetype="text/event-stream", headers=SSE_HEADERS)
 
 
-def _listen_stream(ext: Any, session: Any, key: str) -> Iterator[str]:
-    with ext.gate.hold(key):
-        try:
-            yield KEEPALIVE
-            while not session.closed and not ext.shutting_down:
-                try:
-                    message = session.outbox.get(timeout=ext.keepalive_interval)
-                except gevent.queue.Empty:
-                    yield KEEPALIVE
-                    continue
-                if message is None:
-                    return
-                yield sse_event(message)
-        finally:
-            session.stream_open = False
 
 
 @bp.route("/mcp", methods=["DELETE"])
