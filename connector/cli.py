@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .auth import store
 from .auth.audit import audit
@@ -161,6 +161,7 @@ def db_upgrade() -> None:
 
 
 @click.command("check")
+@with_appcontext
 def check() -> None:
     """Validate the configuration and print the URLs to paste into ChatGPT."""
     cfg = current_app.config
