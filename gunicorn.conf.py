@@ -48,12 +48,21 @@ def on_starting(server):
 
     try:
         settings = load_settings()
-        if workers != 1:
-            raise ConfigError(f"CONNECTOR_WORKERS={workers}: MCP sessions live in one worker's memory, so several "
-                              "workers would lose each other's sessions. Run one gevent worker (it serves thousands "
-                              "of connections) and scale with more instances behind sticky sessions.")
+        if workers != 1 and not settings["REDIS_URL"]:
+            raise ConfigError(f"CONNECTOR_WORKERS={workers} needs REDIS_URL: without it MCP sessions live in one "
+                              "worker's memory and several workers would lose each other's sessions. Set REDIS_URL, "
+                              "or run one gevent worker (it serves thousands of connections).")
     except ConfigError as exc:
         sys.stderr.write(f"\nconfiguration error: {exc}\n\n")
+        sys.exit(2)
+    # Migrate once, here, before workers fork: several workers migrating a fresh database would race.
+    # A separate process keeps the master free of modules gevent must patch first (ssl, requests).
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", "from connector import create_app; create_app()"],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.stderr.write(f"\ndatabase migration failed:\n{done.stderr[-3000:]}\n")
         sys.exit(2)
     if settings["MODE"] == "demo" and not os.environ.get("ATTIO_API_URL"):
         from connector.attio.demo.runner import start_demo_attio

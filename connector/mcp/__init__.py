@@ -22,7 +22,7 @@ class McpExtension:
     def __init__(self) -> None:
         self.registry = Registry()
         self.server: McpServer | None = None
-        self.sessions: SessionStore | None = None
+        self.sessions: Any = None
         self.gate: StreamGate | None = None
         self.keepalive_interval = 15.0
         self.first_event_wait = 10.0
@@ -39,7 +39,14 @@ class McpExtension:
         cfg = app.config
         self.server = McpServer(self.registry, services, name="attio-connector", title="Attio Connector",
                                 version=app.config["VERSION"], instructions=cfg["MCP_INSTRUCTIONS"])
-        self.sessions = SessionStore(idle_timeout=cfg["SESSION_IDLE_TIMEOUT"], max_sessions=cfg["MAX_SESSIONS"])
+        if cfg["REDIS_URL"]:
+            from .redis_sessions import RedisSessionStore
+
+            # Shared sessions: any worker (or instance) can serve any request of a session.
+            self.sessions = RedisSessionStore(cfg["REDIS_URL"], idle_timeout=cfg["SESSION_IDLE_TIMEOUT"],
+                                              max_sessions=cfg["MAX_SESSIONS"])
+        else:
+            self.sessions = SessionStore(idle_timeout=cfg["SESSION_IDLE_TIMEOUT"], max_sessions=cfg["MAX_SESSIONS"])
         self.gate = StreamGate(total=cfg["MAX_STREAMS"], per_client=cfg["MAX_STREAMS_PER_CLIENT"])
         self.keepalive_interval = cfg["SSE_KEEPALIVE_SECONDS"]
         self.first_event_wait = cfg["FIRST_EVENT_WAIT_SECONDS"]

@@ -191,6 +191,7 @@ def subscribe(ctx: ToolContext, params: Any) -> dict[str, Any]:
     uri = _load(ReadParams, params)["uri"]
     if ctx.session is not None:
         ctx.session.subscriptions.add(uri)
+        ctx.session.save()
     return {}
 
 
@@ -199,6 +200,7 @@ def unsubscribe(ctx: ToolContext, params: Any) -> dict[str, Any]:
     uri = _load(ReadParams, params)["uri"]
     if ctx.session is not None:
         ctx.session.subscriptions.discard(uri)
+        ctx.session.save()
     return {}
 
 

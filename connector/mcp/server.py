@@ -140,6 +140,7 @@ class McpServer:
             return
         if method == "notifications/initialized":
             session.initialized = True
+            session.save()
         elif method == "notifications/cancelled":
             try:
                 p = CancelledParams().load(params or {}, unknown="include")
@@ -151,4 +152,5 @@ class McpServer:
         p = load_params(SetLevelParams(), params)
         if ctx.session is not None:
             ctx.session.log_level = p["level"]
+            ctx.session.save()
         return {}

@@ -48,7 +48,27 @@ class Session:
     outbox: gevent.queue.Queue = field(default_factory=lambda: gevent.queue.Queue(maxsize=1000))
     stream_open: bool = False
     closed: bool = False
+    bus: Any = None  # the RedisSessionStore when sessions are shared between workers
     _ids: Any = field(default_factory=itertools.count)
+
+    PERSISTED = ("transport", "protocol_version", "client_info", "client_capabilities", "initialized", "log_level",
+                 "subject", "client_key")
+
+    def save(self) -> None:
+        """Persist the negotiated state where other workers can see it (no-op in memory)."""
+        if self.bus is not None:
+            self.bus.save(self)
+
+    def post(self, message: dict[str, Any]) -> bool:
+        """Queue a message for this session's long-lived stream, wherever that stream is held."""
+        if self.bus is not None:
+            self.bus.publish(self.id, "outbox", message)
+            return True
+        try:
+            self.outbox.put(message, timeout=5)
+        except gevent.queue.Full:
+            return False
+        return True
 
     def touch(self) -> None:
         """Mark the session as used now."""
@@ -59,19 +79,31 @@ class Session:
         return f"srv-{next(self._ids)}"
 
     def begin(self, request_id: Any) -> InFlight | None:
-        """Register an in-flight request; None if that id is already in flight."""
+        """Register an in-flight request; None if that id is already in flight (in any worker)."""
         key = _id_key(request_id)
         if key in self.in_flight:
+            return None
+        if self.bus is not None and not self.bus.claim(self.id, key):
             return None
         entry = self.in_flight[key] = InFlight(request_id)
         return entry
 
     def end(self, request_id: Any) -> None:
         """Forget an in-flight request."""
-        self.in_flight.pop(_id_key(request_id), None)
+        key = _id_key(request_id)
+        if self.in_flight.pop(key, None) is not None and self.bus is not None:
+            self.bus.release(self.id, key)
 
     def cancel(self, request_id: Any) -> bool:
-        """Cancel an in-flight request; False if it is not running."""
+        """Cancel an in-flight request, here or in the worker running it."""
+        if self.cancel_local(request_id):
+            return True
+        if self.bus is not None:
+            self.bus.publish(self.id, "cancel", {"requestId": request_id})
+        return False
+
+    def cancel_local(self, request_id: Any) -> bool:
+        """Cancel a request running in this worker; False if it is not here."""
         entry = self.in_flight.get(_id_key(request_id))
         if entry is None:
             return False
@@ -79,7 +111,15 @@ class Session:
         return True
 
     def deliver(self, message: dict[str, Any]) -> bool:
-        """Hand a client's response to the server request waiting for it."""
+        """Hand a client's response to the server request waiting for it, here or in another worker."""
+        if self.deliver_local(message):
+            return True
+        if self.bus is not None:
+            self.bus.publish(self.id, "response", message)
+        return False
+
+    def deliver_local(self, message: dict[str, Any]) -> bool:
+        """Resolve a waiting server→client request of this worker."""
         waiter = self.pending.pop(str(message.get("id")), None)
         if waiter is None:
             return False

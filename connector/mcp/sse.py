@@ -84,11 +84,7 @@ def post_message() -> Response:
         return rpc_error(400, exc.code, exc.message, msg_id=exc.id)
 
     def emit(message: dict[str, Any]) -> bool:
-        try:
-            session.outbox.put(message, timeout=5)
-        except gevent.queue.Full:
-            return False
-        return True
+        return session.post(message)
 
     if msg.get("method") == "initialize" and jsonrpc.is_request(msg):
         try:
@@ -99,6 +95,7 @@ def post_message() -> Response:
             return Response("Accepted", status=202)
         for name, value in attrs.items():
             setattr(session, name, value)
+        session.save()
         ext.log_first_contact(session, request)
         emit(jsonrpc.result(msg["id"], result))
         return Response("Accepted", status=202)

@@ -1,0 +1,149 @@
+"""Sessions shared by every worker and instance through Redis, with a pub/sub message bus.
+
+The negotiated state lives in a Redis key per session (idle TTL). Messages that must reach
+the worker holding a stream or a waiting request — stream output, a client's answer to a
+server→client request, a cancellation, a close — go out on `mcp:bus:<session id>`; each
+worker listens on `mcp:bus:*` and acts on the sessions it holds.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from typing import Any
+
+import gevent
+import gevent.queue
+import redis
+
+from .sessions import Session
+
+log = logging.getLogger(__name__)
+PREFIX = "attio-connector:mcp"
+
+
+class RedisSessionStore:
+    """Same interface as SessionStore, backed by Redis."""
+
+    def __init__(self, url: str, idle_timeout: float = 3600.0, max_sessions: int = 10000) -> None:
+        self.redis = redis.Redis.from_url(url)
+        self.idle_timeout = int(idle_timeout)
+        self.max_local = max_sessions
+        self.local: dict[str, Session] = {}
+        self._listener: gevent.Greenlet | None = None
+
+    def _key(self, sid: str) -> str:
+        return f"{PREFIX}:session:{sid}"
+
+    def _listen(self) -> None:
+        """One pub/sub connection per worker; delivers bus messages to local sessions."""
+        while True:
+            try:
+                pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+                pubsub.psubscribe(f"{PREFIX}:bus:*")
+                for item in pubsub.listen():
+                    self._dispatch(item)
+            except redis.RedisError:
+                log.warning("session bus: Redis connection lost; reconnecting")
+                gevent.sleep(1)
+
+    def _dispatch(self, item: dict[str, Any]) -> None:
+        sid = item["channel"].decode().rsplit(":", 1)[-1]
+        session = self.local.get(sid)
+        if session is None:
+            return
+        envelope = json.loads(item["data"])
+        kind, payload = envelope["kind"], envelope["payload"]
+        if kind == "outbox" and session.stream_open:
+            try:
+                session.outbox.put_nowait(payload)
+            except gevent.queue.Full:
+                pass
+        elif kind == "response":
+            session.deliver_local(payload)
+        elif kind == "cancel":
+            session.cancel_local(payload.get("requestId"))
+        elif kind == "close":
+            self.local.pop(sid, None)
+            session.close()
+
+    def _ensure_listener(self) -> None:
+        if self._listener is None or self._listener.dead:
+            self._listener = gevent.spawn(self._listen)
+            gevent.sleep(0)  # let it subscribe before the first publish
+
+    def _load(self, sid: str, raw: bytes) -> Session:
+        state = json.loads(raw)
+        session = self.local.get(sid)
+        if session is None or session.closed:
+            session = Session(id=sid, transport=state["transport"], bus=self)
+            if len(self.local) >= self.max_local:
+                for old in [k for k, s in self.local.items() if not s.stream_open][: self.max_local // 10 or 1]:
+                    self.local.pop(old, None)
+            self.local[sid] = session
+        for name in Session.PERSISTED:
+            if name in state:
+                setattr(session, name, state[name])
+        session.subscriptions = set(state.get("subscriptions", []))
+        return session
+
+    def create(self, transport: str, **attrs: Any) -> Session:
+        """A new session, visible to every worker."""
+        self._ensure_listener()
+        session = Session(id=secrets.token_urlsafe(32), transport=transport, bus=self, **attrs)
+        self.local[session.id] = session
+        self.save(session)
+        return session
+
+    def get(self, session_id: str | None) -> Session | None:
+        """The live session with that id (from any worker), or None."""
+        if not session_id or len(session_id) > 128:
+            return None
+        self._ensure_listener()
+        key = self._key(session_id)
+        pipe = self.redis.pipeline()
+        pipe.get(key)
+        pipe.expire(key, self.idle_timeout)
+        raw, _ = pipe.execute()
+        if raw is None:
+            gone = self.local.pop(session_id, None)
+            if gone is not None:
+                gone.close()
+            return None
+        session = self._load(session_id, raw)
+        session.touch()
+        return session
+
+    def save(self, session: Session) -> None:
+        """Write the negotiated state (idle TTL restarts)."""
+        state = {name: getattr(session, name) for name in Session.PERSISTED}
+        state["subscriptions"] = sorted(session.subscriptions)
+        self.redis.set(self._key(session.id), json.dumps(state), ex=self.idle_timeout)
+
+    def delete(self, session_id: str) -> bool:
+        """End a session everywhere."""
+        existed = bool(self.redis.delete(self._key(session_id)))
+        self.publish(session_id, "close", {})
+        local = self.local.pop(session_id, None)
+        if local is not None:
+            local.close()
+        return existed or local is not None
+
+    def publish(self, session_id: str, kind: str, payload: Any) -> None:
+        """Send a bus message to whichever worker holds the session's stream or waiting request."""
+        self.redis.publish(f"{PREFIX}:bus:{session_id}", json.dumps({"kind": kind, "payload": payload}))
+
+    def claim(self, session_id: str, request_key: str) -> bool:
+        """Mark a request id in flight across workers; False when it already is."""
+        return bool(self.redis.set(f"{PREFIX}:inflight:{session_id}:{request_key}", 1, nx=True, ex=3600))
+
+    def release(self, session_id: str, request_key: str) -> None:
+        """The request finished."""
+        self.redis.delete(f"{PREFIX}:inflight:{session_id}:{request_key}")
+
+    def __len__(self) -> int:
+        return len(self.local)
+
+    @property
+    def _sessions(self) -> dict[str, Session]:
+        return self.local
