@@ -10,3 +10,6 @@ def register_all(registry: Registry) -> None:
     search.register(registry)
     resources.register(registry)
     prompts.register(registry)
+    # Tool families (each module's register() adds its tools), in the order tools/list shows them:
+    # -- families: start --
+    # -- families: end --

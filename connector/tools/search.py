@@ -5,7 +5,6 @@ same object as `structuredContent`.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from marshmallow import Schema, fields, validate
@@ -15,11 +14,12 @@ from ..attio.render import record_title, record_url, render_record
 from ..mcp.features import compact_json
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
 from . import workspace
+from .common import parse_record_id as parse_id
+from .common import record_key
 
 SEARCH_OBJECTS = ("people", "companies", "deals")
 SEARCH_LIMIT = 20
 MAX_REFERENCES = 10
-ID_PATTERN = re.compile(r"^(?P<object>[a-z0-9_-]{1,64}):(?P<record>[0-9a-fA-F-]{36})$")
 
 READ_ONLY = {"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True, "openWorldHint": False}
 
@@ -83,19 +83,12 @@ def search(ctx: Any, args: dict[str, Any]) -> ToolResult:
     return _result({"results": results}, ctx)
 
 
-def parse_id(raw: str) -> tuple[str, str]:
-    """Split a search id into (object slug, record id), or raise a ToolError that shows the format."""
-    m = ID_PATTERN.match(raw.strip())
-    if not m:
-        raise ToolError(f"Invalid id {raw!r}: expected '<object>:<record id>' exactly as returned by search, "
-                        "e.g. 'companies:a3e03bc6-280c-4854-840f-dc5ab37ba0f5'.")
-    return m.group("object"), m.group("record").lower()
 
 
 def load_record_text(ctx: Any, obj: str, rid: str) -> tuple[dict[str, Any], str, str]:
     """Fetch one record and render it: (record, title, text)."""
     try:
-        record = ctx.attio.get_record(obj, rid)
+        record = ctx.services.cached(ctx.caller, record_key(obj, rid), lambda: ctx.attio.get_record(obj, rid))
     except AttioNotFound:
         raise ToolError(f"No {obj} record with id {rid} exists in this workspace (it may have been deleted). "
                         "Run search again to get a current id.") from None
@@ -111,7 +104,7 @@ def load_record_text(ctx: Any, obj: str, rid: str) -> tuple[dict[str, Any], str,
             return None
         budget[0] -= 1
         try:
-            target = ctx.services.cached(ctx.caller, f"rec:{target_object}:{target_id}",
+            target = ctx.services.cached(ctx.caller, record_key(target_object, target_id),
                                          lambda: ctx.attio.get_record(target_object, target_id))
         except AttioNotFound:
             return None

@@ -1,0 +1,109 @@
+"""What every tool family shares: annotation presets, pagination, record ids, results, cache keys.
+
+A tool knows nothing of HTTP: it gets `ctx` (caller, Attio client, tenant cache, progress,
+log, elicitation) and returns `result(ctx, structured, text)`.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from ..mcp.features import compact_json
+from ..mcp.registry import ToolError, ToolResult
+
+READ = {"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True, "openWorldHint": False}
+# A write bounded to a known target (create/update by id): not destructive, confirmation is the client's call.
+WRITE = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": False, "openWorldHint": False}
+IDEMPOTENT_WRITE = {**WRITE, "idempotentHint": True}
+DESTRUCTIVE = {"readOnlyHint": False, "destructiveHint": True, "idempotentHint": True, "openWorldHint": False}
+
+READ_SCOPE, WRITE_SCOPE = "attio:read", "attio:write"
+
+RECORD_ID = re.compile(r"^(?P<object>[a-z0-9_-]{1,64}):(?P<record>[0-9a-fA-F-]{36})$")
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def parse_record_id(raw: str) -> tuple[str, str]:
+    """Split '<object>:<record uuid>' (as `search` returns it), or raise a ToolError showing the format."""
+    m = RECORD_ID.match((raw or "").strip())
+    if not m:
+        raise ToolError(f"Invalid id {raw!r}: expected '<object>:<record id>' exactly as returned by search, "
+                        "e.g. 'companies:a3e03bc6-280c-4854-840f-dc5ab37ba0f5'.")
+    return m.group("object"), m.group("record").lower()
+
+
+def check_uuid(raw: str, what: str) -> str:
+    """A UUID argument, lower-cased, or a ToolError naming the argument."""
+    if not UUID.match((raw or "").strip()):
+        raise ToolError(f"Invalid {what} {raw!r}: expected a UUID such as 649e34f4-c39a-4f4d-99ef-48a36bef8f04.")
+    return raw.strip().lower()
+
+
+class PageArgs(Schema):
+    """Pagination shared by list tools: `limit` (capped) and an opaque `cursor` from the previous page."""
+
+    limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100),
+                           metadata={"description": "How many items to return (1-100, default 25)."})
+    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100),
+                           metadata={"description": "The next_cursor of the previous page, to continue."})
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """The offset inside an opaque cursor (0 for the first page)."""
+    if not cursor:
+        return 0
+    try:
+        offset = int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("o:"))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ToolError("Invalid cursor: pass the next_cursor value of the previous page unchanged.") from None
+    if offset < 0:
+        raise ToolError("Invalid cursor: pass the next_cursor value of the previous page unchanged.")
+    return offset
+
+
+def encode_cursor(offset: int) -> str:
+    """An opaque cursor for the page starting at `offset`."""
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+
+
+def page_fields(items: list[Any], offset: int, limit: int) -> dict[str, Any]:
+    """`next_cursor` for a page fetched with limit+1: present only when more items exist."""
+    return {"next_cursor": encode_cursor(offset + limit) if len(items) > limit else None}
+
+
+def result(ctx: Any, structured: dict[str, Any], text: str | None = None) -> ToolResult:
+    """A tool result: readable text (JSON when no rendering is given) plus the same data as structuredContent."""
+    return ToolResult(content=[{"type": "text", "text": text if text is not None else compact_json(structured)}],
+                      structured=structured, meta={"attio-connector/source": ctx.services.describe()})
+
+
+def record_key(obj: str, record_id: str) -> str:
+    """The tenant-cache key of one record (invalidated whenever a tool writes the record)."""
+    return f"rec:{obj}:{record_id}"
+
+
+def forget_record(ctx: Any, obj: str, record_id: str) -> None:
+    """Drop a written record's cached reads so the next read sees the write."""
+    ctx.services.forget(ctx.caller, record_key(obj, record_id))
+
+
+def object_schema(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    """A small helper for output schemas."""
+    out: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        out["required"] = required
+    return out
+
+
+def load_or_error(schema: Schema, data: Any) -> dict[str, Any]:
+    """Validate a nested structure inside a tool, turning marshmallow's messages into a ToolError."""
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        from ..mcp.jsonrpc import describe_validation
+
+        raise ToolError(describe_validation(exc)) from None
