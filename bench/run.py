@@ -499,16 +499,17 @@ def existing_intro(path: Path) -> str | None:
 
 
 OAUTH_START, OAUTH_END = "<!-- oauth:start -->", "<!-- oauth:end -->"
+CACHE_START, CACHE_END = "<!-- cache:start -->", "<!-- cache:end -->"
 
 
-def existing_section(path: Path) -> str | None:
-    """The OAuth benchmark section (markers included), kept across regenerations."""
+def existing_section(path: Path, start: str, end: str) -> str | None:
+    """A section written by another bench script (markers included), kept across regenerations."""
     try:
         text = path.read_text()
     except OSError:
         return None
-    if OAUTH_START in text and OAUTH_END in text:
-        return OAUTH_START + text.split(OAUTH_START, 1)[1].split(OAUTH_END, 1)[0] + OAUTH_END
+    if start in text and end in text:
+        return start + text.split(start, 1)[1].split(end, 1)[0] + end
     return None
 
 
@@ -718,9 +719,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         demo.stop()
     report = render(results, calibration, chosen, args, command, facts, intro, fetch_id, failures)
-    kept = existing_section(output)  # the OAuth flow section is written by bench/oauth_flow.py
-    if kept:
-        report = report.rstrip("\n") + "\n\n" + kept + "\n"
+    for start, end in ((OAUTH_START, OAUTH_END), (CACHE_START, CACHE_END)):
+        kept = existing_section(output, start, end)  # written by bench/oauth_flow.py and bench/fetch_cache.py
+        if kept:
+            report = report.rstrip("\n") + "\n\n" + kept + "\n"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(report)
     print(f"bench: wrote {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}", flush=True)
