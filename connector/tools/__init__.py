@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..mcp.registry import Registry
-from . import prompts, resources, search
+from . import comments, lists, members, notes, prompts, records, resources, schema, search, tasks
 
 
 def register_all(registry: Registry) -> None:
@@ -12,4 +12,11 @@ def register_all(registry: Registry) -> None:
     prompts.register(registry)
     # Tool families (each module's register() adds its tools), in the order tools/list shows them:
     # -- families: start --
+    schema.register(registry)
+    records.register(registry)
+    lists.register(registry)
+    members.register(registry)
+    notes.register(registry)
+    tasks.register(registry)
+    comments.register(registry)
     # -- families: end --

@@ -1,0 +1,181 @@
+"""Comment threads on records and list entries: read them, add a comment (reference §7.8)."""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from ..attio.errors import AttioBadRequest, AttioNotFound
+from ..mcp.registry import Registry, Tool, ToolError, ToolResult
+from .common import READ, READ_SCOPE, WRITE, WRITE_SCOPE, PageArgs, check_uuid, decode_cursor, page_fields, result
+from .notes import (ATTIO_PAGE_MAX, REF_SCHEMA, RecordLabels, actor_name, fetch_capped, indent, load_record,
+                    member_label, members, object_slug_by_id, ref_text, resolve_member, when)
+
+ENTRY_SCHEMA = {"type": "object", "properties": {"list": {"type": "string"}, "entry_id": {"type": "string"}},
+                "required": ["list", "entry_id"]}
+COMMENT_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "string"}, "thread_id": {"type": "string"}, "author": {"type": "string"},
+    "author_id": {"type": ["string", "null"]}, "created_at": {"type": "string"}, "content": {"type": "string"},
+    "resolved": {"type": "boolean"}},
+    "required": ["id", "thread_id", "author", "author_id", "created_at", "content", "resolved"]}
+THREAD_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "string"}, "created_at": {"type": "string"},
+    "comments": {"type": "array", "items": COMMENT_SCHEMA}}, "required": ["id", "created_at", "comments"]}
+_TARGET = {"record": {"anyOf": [REF_SCHEMA, {"type": "null"}]},
+           "entry": {"anyOf": [ENTRY_SCHEMA, {"type": "null"}]}}
+LIST_OUTPUT = {"type": "object", "properties": {
+    "threads": {"type": "array", "items": THREAD_SCHEMA}, **_TARGET, "next_cursor": {"type": ["string", "null"]}},
+    "required": ["threads", "record", "entry", "next_cursor"]}
+ADD_OUTPUT = {"type": "object", "properties": {"comment": COMMENT_SCHEMA, **_TARGET},
+              "required": ["comment", "record", "entry"]}
+WHERE = ("Pass exactly one target: record_id (as search returns it, e.g. \"deals:<uuid>\"), or list and entry_id "
+         "for a list entry")
+
+
+class _Target(Schema):
+    record_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200), metadata={
+        "description": "The record whose comments these are, as search returns it, e.g. \"deals:<uuid>\"."})
+    list = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100), metadata={
+        "description": "For a list entry's comments: the list's slug or id (with entry_id)."})
+    entry_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100),
+                             metadata={"description": "For a list entry's comments: the entry's id (with list)."})
+
+
+class ListCommentsArgs(PageArgs, _Target):
+    """Arguments of `list_comments`."""
+
+    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=ATTIO_PAGE_MAX),
+                           metadata={"description": "How many threads to return (1-50, default 10)."})
+
+
+class AddCommentArgs(_Target):
+    """Arguments of `add_comment`."""
+
+    content = fields.String(required=True, validate=validate.Length(min=1, max=10_000), metadata={
+        "description": "The comment, plain text. Mentioning a member's email address notifies them."})
+    thread_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100), metadata={
+        "description": "Reply in this existing thread (id from list_comments) instead of starting a new one."})
+    author = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200), metadata={
+        "description": "The workspace member to post as (email, name or id). Default: the first admin member."})
+
+
+def _comment(ctx: Any, c: dict[str, Any]) -> dict[str, Any]:
+    author = c.get("author") or {}
+    return {"id": (c.get("id") or {}).get("comment_id", ""), "thread_id": c.get("thread_id") or "",
+            "author": actor_name(ctx, author), "author_id": author.get("id"),
+            "created_at": c.get("created_at") or "", "content": c.get("content_plaintext") or "",
+            "resolved": bool(c.get("resolved_at"))}
+
+
+def _comment_text(c: dict[str, Any]) -> str:
+    flag = " (resolved)" if c["resolved"] else ""
+    return f"  - {c['author']}, {when(c['created_at'])}{flag}; comment id {c['id']}\n{indent(c['content'], '      ')}"
+
+
+def _target(ctx: Any, args: dict[str, Any], labels: RecordLabels, thread: bool = False) -> dict[str, Any]:
+    """Which of record / entry / thread the arguments name: exactly one."""
+    given = [k for k, ok in (("record_id", args["record_id"]), ("list and entry_id", args["list"] or
+                                                                 args["entry_id"]),
+                              ("thread_id", thread and args.get("thread_id"))) if ok]
+    if len(given) != 1:
+        also = ", or thread_id to reply in an existing thread" if thread else ""
+        problem = "both " + " and ".join(given) if given else "no target"
+        raise ToolError(f"{WHERE}{also}. Got {problem}.")
+    if args["record_id"]:
+        obj, rid, record = load_record(ctx, args["record_id"])
+        return {"record": labels.add(obj, rid, record), "entry": None, "obj": obj, "rid": rid}
+    if given[0] == "thread_id":
+        return {"record": None, "entry": None, "thread_id": check_uuid(args["thread_id"], "thread_id")}
+    if not (args["list"] and args["entry_id"]):
+        raise ToolError(f"{WHERE}: list and entry_id go together.")
+    return {"record": None, "entry": {"list": args["list"], "entry_id": check_uuid(args["entry_id"], "entry_id")}}
+
+
+def _where(target: dict[str, Any]) -> str:
+    if target["record"]:
+        return ref_text(target["record"])
+    e = target["entry"]
+    return f"entry {e['entry_id']} of list {e['list']}"
+
+
+def list_comments(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """The comment threads of a record or a list entry, each with its comments in order."""
+    offset, limit, labels = decode_cursor(args["cursor"]), args["limit"], RecordLabels(ctx)
+    target = _target(ctx, args, labels)
+    if target["record"]:
+        where = {"obj": target["obj"], "record_id": target["rid"]}
+    else:
+        where = {"list_id": target["entry"]["list"], "entry_id": target["entry"]["entry_id"]}
+    items = fetch_capped(lambda o, n: ctx.attio.list_threads(**where, limit=n, offset=o), offset, limit)
+    threads = [{"id": (t.get("id") or {}).get("thread_id", ""), "created_at": t.get("created_at") or "",
+                "comments": [_comment(ctx, c) for c in t.get("comments") or []]} for t in items[:limit]]
+    out = {"threads": threads, "record": target["record"], "entry": target["entry"],
+           **page_fields(items, offset, limit)}
+    count = sum(len(t["comments"]) for t in threads)
+    lines = [f"{count} comment(s) in {len(threads)} thread(s) on {_where(target)}"
+             + (" (more threads: pass next_cursor)." if out["next_cursor"] else ".")]
+    for t in threads:
+        lines.append(f"Thread {t['id']} (started {when(t['created_at'])}):")
+        lines += [_comment_text(c) for c in t["comments"]]
+    return result(ctx, out, "\n".join(lines))
+
+
+def _author(ctx: Any, who: str | None) -> dict[str, Any]:
+    if who:
+        return resolve_member(ctx, who, "author")
+    everyone = members(ctx)
+    admins = [m for m in everyone if m["access_level"] == "admin"] or everyone
+    if not admins:
+        raise ToolError("This workspace has no members to post the comment as; Attio needs a member author.")
+    return admins[0]
+
+
+def add_comment(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """Comment on a record or list entry (a new thread), or reply in an existing thread."""
+    labels = RecordLabels(ctx)
+    target = _target(ctx, args, labels, thread=True)
+    author = _author(ctx, args["author"])
+    try:
+        if target.get("thread_id"):
+            created = ctx.attio.create_comment(args["content"], author["id"], thread_id=target["thread_id"])
+        elif target["record"]:
+            created = ctx.attio.create_comment(args["content"], author["id"], record=(target["obj"], target["rid"]))
+        else:
+            e = target["entry"]
+            created = ctx.attio.create_comment(args["content"], author["id"], entry=(e["list"], e["entry_id"]))
+    except (AttioNotFound, AttioBadRequest) as exc:
+        if target.get("thread_id") and (isinstance(exc, AttioNotFound) or exc.code == "value_not_found"):
+            raise ToolError(f"No comment thread with id {target['thread_id']} exists in this workspace (it may "
+                            "have been deleted). list_comments shows current thread ids.") from None
+        raise
+    record, entry = created.get("record"), created.get("entry")
+    if record:
+        target["record"] = labels(object_slug_by_id(ctx, record.get("object_id") or ""), record.get("record_id"))
+    elif entry and not target["entry"]:
+        target["entry"] = {"list": entry.get("list_id") or "", "entry_id": entry.get("entry_id") or ""}
+    comment = _comment(ctx, created)
+    text = (f"Comment added by {member_label(author)} in thread {comment['thread_id']} on {_where(target)}:\n"
+            + _comment_text(comment))
+    return result(ctx, {"comment": comment, "record": target["record"], "entry": target["entry"]}, text)
+
+
+def register(registry: Registry) -> None:
+    """Add `list_comments` and `add_comment`."""
+    registry.add_tool(Tool(
+        name="list_comments", title="List Attio comments", handler=list_comments, args=ListCommentsArgs,
+        output_schema=LIST_OUTPUT, annotations=READ, scope=READ_SCOPE,
+        description=("Read the comment threads on an Attio record (record_id from search) or on a list entry "
+                     "(list + entry_id). Returns {\"threads\":[{\"id\",\"created_at\",\"comments\":[{\"id\","
+                     "\"author\",\"created_at\",\"content\",\"resolved\"}]}],\"record\":{\"id\",\"title\",\"url\"},"
+                     "\"next_cursor\"}, comments oldest first; up to 50 threads per page. Reply with add_comment "
+                     "and a thread id. Example: {\"record_id\": \"deals:90f061f2-6efc-57e3-9798-04e0024625eb\"}.")))
+    registry.add_tool(Tool(
+        name="add_comment", title="Add Attio comment", handler=add_comment, args=AddCommentArgs,
+        output_schema=ADD_OUTPUT, annotations=WRITE, scope=WRITE_SCOPE,
+        description=("Post a plain-text comment in Attio: on a record (record_id from search; starts a new "
+                     "thread), on a list entry (list + entry_id), or as a reply in an existing thread "
+                     "(thread_id from list_comments). Attio only accepts workspace members as authors: pass "
+                     "author (email or name); by default the comment is posted as the first admin member of the "
+                     "workspace. Mentioning a member's email notifies them. Returns the comment and its thread "
+                     "id. Example: {\"record_id\": \"deals:90f061f2-6efc-57e3-9798-04e0024625eb\", \"content\": "
+                     "\"Legal approved the MSA.\"}.")))
