@@ -1,0 +1,67 @@
+"""The whole published tool list, as a client sees it: schemas, annotations, scopes, and results
+that validate against each tool's outputSchema."""
+from __future__ import annotations
+
+import anyio
+import pytest
+from jsonschema import Draft202012Validator
+from mcp import Client
+
+pytestmark = pytest.mark.integration
+
+BRIGHTWAVE = "companies:549937a9-9b09-5351-a4ff-1972c1d8a132"
+READ_EXAMPLES = {
+    "search": {"query": "energy"},
+    "fetch": {"id": BRIGHTWAVE},
+    "list_objects": {},
+    "list_attributes": {"target": "companies"},
+    "search_records": {"query": "brightwave"},
+    "query_records": {"object": "companies", "filter": {"name": {"$contains": "energy"}}},
+    "get_record": {"id": BRIGHTWAVE},
+    "get_related_records": {"id": BRIGHTWAVE},
+    "list_lists": {},
+    "list_entries": {"list": "sales_pipeline"},
+    "list_members": {},
+    "find_member": {"query": "maya"},
+    "list_notes": {"record_id": BRIGHTWAVE},
+    "list_tasks": {},
+    "list_comments": {"record_id": BRIGHTWAVE},
+}
+HINTS = {"readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"}
+
+
+def _tools_and_results(server):
+    async def body():
+        async with Client(server.mcp_url, mode="legacy") as client:
+            tools = (await client.list_tools()).tools
+            results = {name: await client.call_tool(name, args) for name, args in READ_EXAMPLES.items()}
+            return tools, results
+    return anyio.run(body)
+
+
+def test_every_tool_is_well_described_and_every_read_result_matches_its_schema(server):
+    tools, results = _tools_and_results(server)
+    assert len(tools) >= 28
+    names = {t.name for t in tools}
+    assert set(READ_EXAMPLES) <= names
+    for tool in tools:
+        Draft202012Validator.check_schema(tool.input_schema)
+        assert tool.input_schema["type"] == "object", tool.name
+        assert tool.output_schema is not None, f"{tool.name} has no outputSchema"
+        Draft202012Validator.check_schema(tool.output_schema)
+        assert tool.description and len(tool.description) > 60, tool.name
+        hints = tool.annotations.model_dump(by_alias=True, exclude_none=True)
+        assert HINTS <= set(hints), f"{tool.name} lacks {HINTS - set(hints)}"
+        scope = (tool.meta or {})["securitySchemes"][0]["scopes"]
+        if hints["readOnlyHint"]:
+            assert scope == ["attio:read"] and not hints["destructiveHint"], tool.name
+            assert tool.name in READ_EXAMPLES, f"read tool {tool.name} has no example call here"
+        else:
+            assert scope == ["attio:write"], tool.name
+        destructive = tool.name.startswith(("delete_", "remove_"))
+        assert hints["destructiveHint"] is destructive, tool.name
+    schemas = {t.name: t.output_schema for t in tools}
+    for name, res in results.items():
+        assert not res.is_error, (name, res.content[0].text)
+        Draft202012Validator(schemas[name]).validate(res.structured_content)
+        assert res.content[0].type == "text" and res.content[0].text.strip()
