@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from ..attio.errors import AttioBadRequest, AttioNotFound
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
+from . import workspace
 from .common import READ, READ_SCOPE, WRITE, WRITE_SCOPE, PageArgs, check_uuid, decode_cursor, page_fields, result
 from .notes import (ATTIO_PAGE_MAX, REF_SCHEMA, RecordLabels, actor_name, fetch_capped, indent, load_record,
                     member_label, members, object_slug_by_id, ref_text, resolve_member, when)
@@ -56,7 +57,8 @@ class AddCommentArgs(_Target):
     thread_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100), metadata={
         "description": "Reply in this existing thread (id from list_comments) instead of starting a new one."})
     author = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200), metadata={
-        "description": "The workspace member to post as (email, name or id). Default: the first admin member."})
+        "description": ("The workspace member to post as (email, name or id). Default: the member who "
+                        "linked the Attio connection, else the first admin member.")})
 
 
 def _comment(ctx: Any, c: dict[str, Any]) -> dict[str, Any]:
@@ -124,6 +126,11 @@ def _author(ctx: Any, who: str | None) -> dict[str, Any]:
     if who:
         return resolve_member(ctx, who, "author")
     everyone = members(ctx)
+    # The member who linked this Attio credential (attio_oauth mode) writes as themselves.
+    linked = workspace.workspace(ctx).get("authorized_by_workspace_member_id")
+    mine = [m for m in everyone if linked and m["id"] == linked]
+    if mine:
+        return mine[0]
     admins = [m for m in everyone if m["access_level"] == "admin"] or everyone
     if not admins:
         raise ToolError("This workspace has no members to post the comment as; Attio needs a member author.")
@@ -175,7 +182,7 @@ def register(registry: Registry) -> None:
         description=("Post a plain-text comment in Attio: on a record (record_id from search; starts a new "
                      "thread), on a list entry (list + entry_id), or as a reply in an existing thread "
                      "(thread_id from list_comments). Attio only accepts workspace members as authors: pass "
-                     "author (email or name); by default the comment is posted as the first admin member of the "
-                     "workspace. Mentioning a member's email notifies them. Returns the comment and its thread "
-                     "id. Example: {\"record_id\": \"deals:90f061f2-6efc-57e3-9798-04e0024625eb\", \"content\": "
+                     "author (email or name); by default the comment is posted as the member who linked the Attio "
+                     "connection (else the first admin member). Mentioning a member's email notifies them. "
+                     "Returns the comment and its thread id. Example: {\"record_id\": \"deals:90f061f2-6efc-57e3-9798-04e0024625eb\", \"content\": "
                      "\"Legal approved the MSA.\"}.")))
