@@ -184,5 +184,6 @@ def register(registry: Registry) -> None:
                      "(thread_id from list_comments). Attio only accepts workspace members as authors: pass "
                      "author (email or name); by default the comment is posted as the member who linked the Attio "
                      "connection (else the first admin member). Mentioning a member's email notifies them. "
-                     "Returns the comment and its thread id. Example: {\"record_id\": \"deals:90f061f2-6efc-57e3-9798-04e0024625eb\", \"content\": "
+                     "Returns the comment and its thread id. Example: "
+                     "{\"record_id\": \"deals:90f061f2-6efc-57e3-9798-04e0024625eb\", \"content\": "
                      "\"Legal approved the MSA.\"}.")))
