@@ -7,6 +7,7 @@ tenants never share an entry.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -15,6 +16,8 @@ from typing import Any, Callable
 from flask import Flask
 
 from .client import AttioClient
+
+log = logging.getLogger(__name__)
 
 CLIENT_CACHE_SIZE = 256
 LOCAL_TTL = 5.0
@@ -35,6 +38,7 @@ class AttioServices:
         self._lock = threading.Lock()
         self._ttl = 60
         self._local: dict[str, tuple[float, Any]] = {}
+        self.cache_stats = {"hits": 0, "misses": 0}
 
     def init_app(self, app: Flask, *, registry: Any, cache: Any) -> None:
         """Read the Attio settings; no network call happens here."""
@@ -84,11 +88,17 @@ class AttioServices:
         now = time.monotonic()
         hit = self._local.get(full)
         if hit is not None and hit[0] > now:
+            self.cache_stats["hits"] += 1
             return hit[1]
         value = self.cache.get(full)
         if value is None:
+            self.cache_stats["misses"] += 1
+            log.debug("cache miss %s", key)
             value = produce()
             self.cache.set(full, value, timeout=ttl if ttl is not None else self._ttl)
+        else:
+            self.cache_stats["hits"] += 1
+            log.debug("cache hit %s", key)
         if len(self._local) > LOCAL_ENTRIES:
             self._local.clear()
         self._local[full] = (now + min(LOCAL_TTL, ttl if ttl is not None else self._ttl), value)

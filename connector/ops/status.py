@@ -50,5 +50,6 @@ def status() -> Response:
         "recent_failures": [{"at": e.ts.isoformat(), "type": e.type, "client_id": e.client_id, "ip": e.ip}
                             for e in recent],
         "mcp": {"sessions": len(mcp.sessions), "open_streams": mcp.gate.open_streams},
+        "attio_cache": dict(current_app.extensions["attio"].cache_stats),  # this worker, since start
     }
     return json_response(body, headers={"Cache-Control": "no-store"})

@@ -98,6 +98,7 @@ def test_status_needs_its_token_and_counts(app):
     assert body["mode"] == "api_key" and body["auth"] == "oauth"
     assert body["clients"]["total"] == 1 and body["active_grants"] == 1 and body["live_access_tokens"] == 1
     assert "status-secret-123" not in str(body)
+    assert set(body["attio_cache"]) == {"hits", "misses"}
 
 
 def test_status_is_off_without_a_token(tmp_path):
