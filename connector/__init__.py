@@ -24,8 +24,31 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_security(app)
+    register_screening(app)
     register_commands(app)
     return app
+
+
+def register_screening(app: Flask) -> None:
+    """Prompt-injection screening of every tool result and the structural argument check (set on the MCP
+    registry, which knows nothing of connector.security), and the `security` command group."""
+    from .security.cli import security
+    from .security.hook import init_screening
+
+    init_screening(app, app.extensions["mcp"].registry)
+    app.cli.add_command(security)
+
+
+def register_security(app: Flask) -> None:
+    """Security headers on every response, CORS where a browser client needs it, the OpenAPI document."""
+    from .ops.openapi import bp as openapi_bp
+    from .security.cors import init_cors
+    from .security.headers import init_headers
+
+    init_headers(app)
+    init_cors(app)
+    app.register_blueprint(openapi_bp)
 
 
 def register_commands(app: Flask) -> None:

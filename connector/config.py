@@ -74,6 +74,13 @@ def _str(raw: str) -> str:
     return raw.strip()
 
 
+def _policy(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("annotate", "redact", "block"):
+        raise ValueError("must be one of annotate, redact, block")
+    return value
+
+
 # name: (parser, default)
 SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "SECRET_KEY": (_str, None),
@@ -122,6 +129,9 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "RATE_LIMIT_REVOKE": (_str, "60/minute"),
     "TRUSTED_PROXY_HOPS": (_int(0, 5), 0),
     "STATUS_TOKEN": (_str, None),
+    "SCREENING_POLICY": (_policy, "annotate"),
+    "SCREENING_THRESHOLD": (_float(0.1, 10), 1.0),
+    "SCREENING_ALLOWED_HOSTS": (_list, []),
 }
 
 MCP_INSTRUCTIONS = (
@@ -192,6 +202,12 @@ def _finish(cfg: dict[str, Any]) -> dict[str, Any]:
             cfg["ALLOWED_HOSTS"] = hosts if _bound_to_loopback() else []
     else:
         cfg["ALLOWED_HOSTS"] = [h.lower() for h in cfg["ALLOWED_HOSTS"]]
+    if cfg["SCREENING_POLICY"] not in ("annotate", "redact", "block"):
+        raise ConfigError("SCREENING_POLICY must be one of annotate, redact, block")
+    threshold = cfg["SCREENING_THRESHOLD"]
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.1 <= threshold <= 10:
+        raise ConfigError("SCREENING_THRESHOLD must be a number between 0.1 and 10")
+    cfg["SCREENING_ALLOWED_HOSTS"] = [h.lower() for h in cfg["SCREENING_ALLOWED_HOSTS"]]
     cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_REQUEST_BYTES"]
     cfg["VERSION"] = __version__
     cfg["MCP_INSTRUCTIONS"] = MCP_INSTRUCTIONS

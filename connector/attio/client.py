@@ -79,7 +79,7 @@ def settle_environment(session: requests.Session, url: str) -> dict[str, str]:
 def _backoff(attempt: int) -> float:
     """Exponential backoff with jitter for 5xx and connection failures."""
     base = min(4.0, 0.25 * 2 ** (attempt - 1))
-    return base + random.uniform(0, base / 2)
+    return base + random.uniform(0, base / 2)  # nosec B311  # retry jitter, not a secret
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -186,7 +186,7 @@ class AttioClient(AttioEndpoints):
                 if resp.status_code == 429:  # Attio did not process it: safe to retry any method
                     wait = retry_after_seconds(resp.headers.get("Retry-After"))
                     wait = _backoff(attempt) if wait is None else min(10.0, max(0.05, wait))
-                    retryable, delay = True, wait + random.uniform(0, 0.1)
+                    retryable, delay = True, wait + random.uniform(0, 0.1)  # nosec B311  # retry jitter, not a secret
                 elif resp.status_code in _RETRY_STATUSES:
                     retryable, delay = idempotent, _backoff(attempt)
                 else:

@@ -16,7 +16,7 @@ EVENTS = frozenset({
     "signin.succeeded", "signin.failed", "consent.granted", "consent.denied",
     "token.issued", "token.refreshed", "token.revoked", "grant.revoked",
     "code.replayed", "refresh.reused", "upstream.linked", "upstream.failed", "upstream.revoked",
-    "ratelimit.hit", "auth.failed",
+    "ratelimit.hit", "auth.failed", "screening.flagged",
 })
 
 

@@ -4,10 +4,14 @@ Errors are RFC 6749 JSON; token responses carry `Cache-Control: no-store`.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, request
 from marshmallow import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..mcp.http_common import json_response
+from ..mcp.jsonrpc import JsonRpcError, load_json
 from . import store
 from .audit import audit
 from .clients import register_client, registration_error
@@ -32,6 +36,14 @@ def _form_only() -> Response | None:
     return None
 
 
+def _json_body() -> Any:
+    """The body as JSON (None unless declared application/json), with the MCP endpoints' limits:
+    RequestEntityTooLarge past MAX_REQUEST_BYTES, JsonRpcError when malformed or too deeply nested."""
+    if not request.is_json:
+        return None
+    return load_json(request.get_data(cache=False))
+
+
 def _no_store(resp: Response) -> Response:
     resp.headers.update(NO_STORE)
     return resp
@@ -41,7 +53,13 @@ def _no_store(resp: Response) -> Response:
 @limit("RATE_LIMIT_REGISTER")
 def register() -> Response:
     """RFC 7591 dynamic client registration (open, policy-checked)."""
-    body = request.get_json(silent=True)
+    try:
+        body = _json_body()
+    except RequestEntityTooLarge:
+        return oauth_error(413, "invalid_request",
+                           f"Request body too large: the limit is {request.max_content_length} bytes")
+    except JsonRpcError as exc:  # not JSON, or nested deeper than jsonrpc.MAX_DEPTH
+        return oauth_error(400, "invalid_client_metadata", exc.message.split(": ", 1)[-1])
     try:
         out = register_client(store.db().session, store.keyring(), body, current_app.config["DCR_CLIENT_TTL_DAYS"],
                               current_app.config["ALLOWED_REDIRECT_URIS"])

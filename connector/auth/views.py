@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request
 from sqlalchemy import update
 
@@ -45,17 +46,11 @@ def _cookie_name() -> str:
 
 
 def page(template: str, http_status: int = 200, **context: Any) -> Response:
-    """Render an auth page with the security headers every such page carries."""
+    """Render an auth page; its security headers (CSP with `g.form_targets`, framing, referrer, no-store)
+    are added app-wide by connector.security.headers."""
     context.setdefault("demo", current_app.config["MODE"] == "demo")
     context.setdefault("issuer", store.issuer())
-    resp = Response(render_template(template, **context), status=http_status, mimetype="text/html")
-    targets = " ".join(sorted(getattr(g, "form_targets", set())))
-    resp.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; "
-        f"form-action 'self' {targets}".rstrip() + "; frame-ancestors 'none'; base-uri 'none'")
-    resp.headers.update({"X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
-                         "X-Content-Type-Options": "nosniff"})
-    return resp
+    return Response(render_template(template, **context), status=http_status, mimetype="text/html")
 
 
 def error_page(status: int, title: str, message: str, detail: str | None = None) -> Response:
@@ -152,6 +147,8 @@ def authorize() -> Response:
         grant = _server().get_consent_grant(end_user=None)
     except OAuth2Error as err:
         return _authorize_error(err)
+    except ValueError:  # Authlib cannot build an error whose description echoes non-ASCII input (e.g. response_type)
+        return _authorize_error(InvalidRequestError("a parameter contains characters outside printable ASCII"))
     csrf, browser = secrets.token_urlsafe(32), request.cookies.get(_cookie_name()) or secrets.token_urlsafe(32)
     keyring = store.keyring()
     pending = PendingAuthorization(id=random_id(), client_id=grant.client.client_id,

@@ -116,17 +116,33 @@ def list_tools(ctx: ToolContext, params: Any) -> dict[str, Any]:
     return _page(list(_registry(ctx).tools.values()), params, "tools")
 
 
+def screened(ctx: ToolContext, source: str, result: dict[str, Any]) -> dict[str, Any]:
+    """The one choke point for what leaves: the registry's result filter (set by the app factory to the
+    prompt-injection screening of connector.security) sees every tools/call, resources/read and
+    prompts/get result before it is sent."""
+    screen = getattr(_registry(ctx), "result_filter", None)
+    return screen(ctx, source, result) if screen is not None else result
+
+
 def call_tool(ctx: ToolContext, params: Any) -> dict[str, Any]:
     """`tools/call`: unknown tool is a protocol error; everything else an `isError` result."""
     p = _load(CallParams, params)
     tool = _registry(ctx).tools.get(p["name"])
     if tool is None:
         raise JsonRpcError(INVALID_PARAMS, f"Unknown tool: {p['name']}")
+    return screened(ctx, tool.name, _run_tool(ctx, tool, p["arguments"] or {}))
+
+
+def _run_tool(ctx: ToolContext, tool: Any, raw: dict[str, Any]) -> dict[str, Any]:
     if not ctx.caller.has_scope(tool.scope):
         return ToolResult.error(f"This tool needs the {tool.scope} scope, which your token lacks. "
                                 "Reconnect and grant it.").to_wire()
+    check = getattr(_registry(ctx), "argument_check", None)
+    problem = check(tool, raw) if check is not None else None
+    if problem:
+        return ToolResult.error(f"Invalid arguments for {tool.name}: {problem}").to_wire()
     try:
-        args = tool.load_args(p["arguments"] or {})
+        args = tool.load_args(raw)
     except ValidationError as exc:
         return ToolResult.error(f"Invalid arguments for {tool.name}: {jsonrpc.describe_validation(exc)}").to_wire()
     try:
@@ -183,7 +199,7 @@ def read_resource(ctx: ToolContext, params: Any) -> dict[str, Any]:
             raise JsonRpcError(RESOURCE_NOT_FOUND if getattr(exc, "status", None) == 404 else jsonrpc.INTERNAL_ERROR,
                                message(), data={"uri": uri}) from None
         raise
-    return {"contents": contents}
+    return screened(ctx, "resources/read", {"contents": contents})
 
 
 def subscribe(ctx: ToolContext, params: Any) -> dict[str, Any]:
@@ -231,7 +247,7 @@ def get_prompt(ctx: ToolContext, params: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"messages": messages}
     if prompt.description:
         out["description"] = prompt.description
-    return out
+    return screened(ctx, "prompts/get", out)
 
 
 def complete(ctx: ToolContext, params: Any) -> dict[str, Any]:

@@ -44,21 +44,33 @@ def _hostname(value: str) -> str:
     return value.rsplit(":", 1)[0].lower() if value.count(":") == 1 else value.lower()
 
 
+def origin_allowed(origin: str) -> bool:
+    """True for a browser Origin the MCP endpoints serve: a loopback page, PUBLIC_URL's origin, ALLOWED_ORIGINS.
+
+    `null` and anything that does not parse as a URL (e.g. `http://[`) are foreign.
+    """
+    if not origin or origin == "null":
+        return False
+    cfg = current_app.config
+    allowed = set(cfg["ALLOWED_ORIGINS"])
+    if cfg["PUBLIC_URL"]:
+        pub = urlsplit(cfg["PUBLIC_URL"])
+        allowed.add(f"{pub.scheme}://{pub.netloc}")
+    if origin in allowed:
+        return True
+    try:
+        host = (urlsplit(origin).hostname or "").lower()
+    except ValueError:
+        return False
+    return host in LOOPBACK_HOSTS
+
+
 def check_origin_and_host() -> Response | None:
     """Reject foreign Origins (403) and unexpected Host headers (421): DNS-rebinding defence."""
     cfg = current_app.config
     origin = request.headers.get("Origin")
-    if origin and origin != "null":
-        parts = urlsplit(origin)
-        allowed = set(cfg["ALLOWED_ORIGINS"])
-        if cfg["PUBLIC_URL"]:
-            pub = urlsplit(cfg["PUBLIC_URL"])
-            allowed.add(f"{pub.scheme}://{pub.netloc}")
-        host = (parts.hostname or "").lower()
-        if origin not in allowed and host not in LOOPBACK_HOSTS:
-            return rpc_error(403, jsonrpc.INVALID_REQUEST, f"Forbidden: Origin {origin} is not allowed")
-    elif origin == "null":
-        return rpc_error(403, jsonrpc.INVALID_REQUEST, "Forbidden: Origin null is not allowed")
+    if origin is not None and origin != "" and not origin_allowed(origin):
+        return rpc_error(403, jsonrpc.INVALID_REQUEST, f"Forbidden: Origin {origin[:200]} is not allowed")
     hosts = cfg["ALLOWED_HOSTS"]
     if hosts:
         host = _hostname(request.host or "")

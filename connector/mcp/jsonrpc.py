@@ -6,6 +6,7 @@ back is either a list of validated messages or a `JsonRpcError` to send.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -87,14 +88,41 @@ def _depth(value: Any, limit: int = MAX_DEPTH) -> int:
 
 
 def load_json(body: bytes) -> Any:
-    """Parse bytes as JSON, raising a -32700 JsonRpcError."""
+    """Parse bytes as JSON: JsonRpcError -32700 when it is not JSON (or holds an unpaired surrogate escape),
+    -32600 when it nests deeper than MAX_DEPTH."""
+    too_deep = JsonRpcError(INVALID_REQUEST, f"Invalid Request: JSON nested deeper than {MAX_DEPTH} levels")
     try:
         data = json.loads(body)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:  # thousands of levels: the parser gave up before we could count them
+        raise too_deep from None
+    except ValueError as exc:
         raise JsonRpcError(PARSE_ERROR, f"Parse error: body is not valid JSON ({exc.__class__.__name__})") from None
     if _depth(data) > MAX_DEPTH:
-        raise JsonRpcError(INVALID_REQUEST, f"Invalid Request: JSON nested deeper than {MAX_DEPTH} levels")
+        raise too_deep
+    if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(data):
+        # Valid JSON syntax, but no UTF-8 text can carry it: echoing or storing it would fail later.
+        raise JsonRpcError(PARSE_ERROR, "Parse error: a string contains an unpaired UTF-16 surrogate escape")
     return data
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # a \uD800-\uDFFF escape somewhere in the body
+_LONE = re.compile("[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """True when a string (or key) holds a surrogate code point: json.loads joins valid pairs, so any left is lone."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _LONE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def validate_message(raw: Any) -> dict[str, Any]:

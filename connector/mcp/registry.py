@@ -206,6 +206,11 @@ class Registry:
         self.resources: dict[str, Resource] = {}
         self.templates: list[ResourceTemplate] = []
         self.prompts: dict[str, Prompt] = {}
+        # Set by the app factory (prompt-injection screening, connector.security): every tools/call,
+        # resources/read and prompts/get result passes through `result_filter(ctx, source, result)` before
+        # it is sent, and `argument_check(tool, arguments)` may refuse structurally abusive arguments.
+        self.result_filter: Callable[[Any, str, dict[str, Any]], dict[str, Any]] | None = None
+        self.argument_check: Callable[[Tool, Any], str | None] | None = None
 
     def add_tool(self, tool: Tool) -> Tool:
         """Register a tool; names are unique."""

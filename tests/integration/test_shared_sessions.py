@@ -76,6 +76,7 @@ def test_client_answer_to_a_sampling_request_crosses_workers(two_workers):
         "protocolVersion": "2025-11-25", "capabilities": {"sampling": {}}, "clientInfo": {"name": "t", "version": "1"}}}
     sid = post(two_workers.mcp_url, init).headers["Mcp-Session-Id"]
     answers: list[int] = []
+    threads: list[threading.Thread] = []
     call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "test_sampling",
                                                                        "arguments": {"prompt": "hi"}}}
     with requests.post(two_workers.mcp_url, json=call, stream=True, timeout=15,
@@ -87,9 +88,13 @@ def test_client_answer_to_a_sampling_request_crosses_workers(two_workers):
             if msg.get("method") == "sampling/createMessage":
                 reply = {"jsonrpc": "2.0", "id": msg["id"], "result": {
                     "role": "assistant", "content": {"type": "text", "text": "pong"}, "model": "m"}}
-                threading.Thread(target=lambda: answers.append(
-                    fresh_post(two_workers.mcp_url, reply, headers(sid)).status_code)).start()
+                t = threading.Thread(target=lambda: answers.append(
+                    fresh_post(two_workers.mcp_url, reply, headers(sid)).status_code))
+                t.start()
+                threads.append(t)
             elif msg.get("id") == 2:
                 assert msg["result"]["content"][0]["text"] == "LLM response: pong"
                 break
+    for t in threads:
+        t.join(10)
     assert answers == [202]

@@ -14,12 +14,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-DEMO_TOKEN = "demo-attio-key"
-DEMO_TOKEN_2 = "demo-attio-key-2"
-DEMO_TOKEN_READONLY = "demo-attio-key-readonly"
+DEMO_TOKEN = "demo-attio-key"  # nosec B105  # the demo's public fixture key
+DEMO_TOKEN_2 = "demo-attio-key-2"  # nosec B105  # the demo's public fixture key
+DEMO_TOKEN_READONLY = "demo-attio-key-readonly"  # nosec B105  # the demo's public fixture key
 # The demo's one registered OAuth app (see `oauth.py`): loopback /oauth/attio/callback redirects.
 DEMO_OAUTH_CLIENT_ID = "demo-oauth-client"
-DEMO_OAUTH_CLIENT_SECRET = "demo-oauth-secret"
+DEMO_OAUTH_CLIENT_SECRET = "demo-oauth-secret"  # nosec B105  # the demo's public fixture secret
 DEMO_OAUTH_APP_NAME = "Attio Connector (demo)"
 
 _LAZY = {"create_demo_app": ".app", "start_demo_attio": ".runner", "DemoAttio": ".runner"}

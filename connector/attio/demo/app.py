@@ -20,6 +20,7 @@ from . import DEMO_TOKEN, DEMO_TOKEN_2, DEMO_TOKEN_READONLY
 from .errors import AttioError, body_error
 from .oauth import OAuthStore
 from .seed import seed_northwind, seed_sales
+from .seed_planted import PLANTED_TOKEN, seed_planted
 from .store import Workspace
 
 ALL_SCOPES = ("record_permission:read-write object_configuration:read-write list_configuration:read-write "
@@ -29,7 +30,8 @@ READ_SCOPES = ("record_permission:read object_configuration:read list_configurat
                "note:read task:read comment:read user_management:read webhook:read")
 MISSING_AUTH = ("The Authorization header was not provided. Please provide an API key or access token as a "
                 "Bearer token in the Authorization header.")
-BAD_TOKEN = "The access token provided is invalid, expired or has been revoked. Please provide a valid token."
+BAD_TOKEN = ("The access token provided is invalid, expired or has been revoked. "  # nosec B105  # a message
+             "Please provide a valid token.")
 FAULTS = {429: ("rate_limit_error", "rate_limit_exceeded", "Rate limit exceeded, please try again later"),
           500: ("api_error", "internal_server_error",
                 "An unexpected error occurred. Please try again later."),
@@ -243,13 +245,15 @@ def create_demo_app(workspaces: Mapping[str, Callable[[], Workspace]] | None = N
 
     `workspaces` maps a token to a zero-argument factory building its workspace; tokens
     given the same factory share one workspace. Default: `DEMO_TOKEN` (and the read-only
-    `DEMO_TOKEN_READONLY`) → "Demo Sales Co", `DEMO_TOKEN_2` → "Northwind Traders".
+    `DEMO_TOKEN_READONLY`) → "Demo Sales Co", `DEMO_TOKEN_2` → "Northwind Traders", `PLANTED_TOKEN` →
+    "Inbound Leads" (planted prompt injections, `seed_planted.py`).
     Attio's OAuth server (`routes_oauth`) offers these workspaces on its consent page.
     """
     from . import routes_misc, routes_oauth, routes_records
 
     if workspaces is None:
-        workspaces = {DEMO_TOKEN: seed_sales, DEMO_TOKEN_READONLY: seed_sales, DEMO_TOKEN_2: seed_northwind}
+        workspaces = {DEMO_TOKEN: seed_sales, DEMO_TOKEN_READONLY: seed_sales, DEMO_TOKEN_2: seed_northwind,
+                      PLANTED_TOKEN: seed_planted}
     app = Flask(__name__)
     app.extensions["demo_attio"] = DemoState(workspaces, {DEMO_TOKEN_READONLY: READ_SCOPES})
     app.before_request(_before_v2)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
+import subprocess  # nosec B404  # starts the demo on fixed arguments
 import sys
 import tempfile
 import time
@@ -82,7 +82,7 @@ def start_demo_attio(host: str = "127.0.0.1", port: int = 0, timeout: float = ST
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     errors = tempfile.TemporaryFile()  # a file, not a pipe: a full pipe would stall the server
     cmd = [sys.executable, "-m", "connector.attio.demo", "--host", host, "--port", str(port)]
-    proc = subprocess.Popen(cmd,
+    proc = subprocess.Popen(cmd,  # nosec B603  # fixed argv, sys.executable, no shell
                             stdout=subprocess.DEVNULL, stderr=errors, env=env)
     server = DemoAttio(proc, url, errors)
     deadline = time.monotonic() + timeout

@@ -1,0 +1,1 @@
+"""Security middleware: HTTP hardening (headers, CORS) and screening of what tools return."""

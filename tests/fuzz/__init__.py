@@ -1,0 +1,1 @@
+"""Fuzzing and HTTP hardening: schemathesis against /openapi.json, hypothesis against the JSON-RPC layer."""
