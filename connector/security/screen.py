@@ -43,9 +43,26 @@ class Screener:
         self.allowed_hosts = tuple(DEFAULT_ALLOWED) + tuple(h.lower() for h in allowed_hosts)
         self._rules = rules_mod.compiled(rules_mod.RULES + rules_mod.tool_rules(tuple(tool_names)))
         self._squeezed_rules = rules_mod.compiled(rules_mod.SQUEEZED)
+        # One combined pattern per view answers "could any rule match?" in a single scan; most CRM text
+        # is benign, so the per-rule loop below runs only for the rare text that trips it.
+        self._any_plain = _union(p for _, p, _ in self._rules)
+        self._any_canon = _union(c for _, _, c in self._rules if c is not None)
+        self._memo: dict[tuple[str, int], list[Match]] = {}
+
+    def detect(self, text: str, *, depth: int = 0) -> list[Match]:
+        """Rule matches in `text`, memoised: the same CRM strings come back on every read."""
+        key = (text, depth)
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._detect(text, depth=depth)
+            if len(self._memo) > MEMO_ENTRIES:
+                self._memo.clear()
+            if len(text) <= MEMO_MAX_TEXT:
+                self._memo[key] = hit
+        return list(hit)
 
     # -- detection ---------------------------------------------------------------------------------
-    def detect(self, text: str, *, depth: int = 0) -> list[Match]:
+    def _detect(self, text: str, *, depth: int = 0) -> list[Match]:
         """Rule matches in `text` (already sanitised), with encoded payloads decoded one level deep.
         Text of fewer than three words cannot hold an instruction the rules know; it is only checked
         for an encoded payload."""
@@ -57,7 +74,9 @@ class Screener:
         if canon is not None and canon_map is None and canon == plain.replace("l", "i"):
             canon = None  # only the l/i folding differs: nothing the plain view has not seen
         found: list[Match] = []
-        for rule, pattern, canon_pattern in self._rules:
+        maybe = self._any_plain.search(plain) is not None or (
+            canon is not None and self._any_canon is not None and self._any_canon.search(canon) is not None)
+        for rule, pattern, canon_pattern in (self._rules if maybe else ()):
             hits = [(m.start(), m.end()) for m in pattern.finditer(plain) if m.end() > m.start()]
             mapped = [_back(s, e, plain_map) for s, e in hits]
             if not mapped and canon is not None and canon_pattern is not None:
@@ -171,6 +190,18 @@ class Screener:
         body = apply_edits(a.text, defang)
         sep = "\n" if "\n" in body else " "
         return f"{annotate_open(a.rules)}{sep}{body}{sep}{ANNOTATE_CLOSE}"
+
+
+MEMO_ENTRIES = 10000
+MEMO_MAX_TEXT = 2000
+
+
+def _union(patterns: Iterable[re.Pattern[str]]) -> re.Pattern[str] | None:
+    """All patterns as one alternation (same flags), or None when there are none."""
+    sources = [p.pattern for p in patterns]
+    if not sources:
+        return None
+    return re.compile("|".join(f"(?:{s})" for s in sources), re.M)
 
 
 def _back(start: int, end: int, origin: list[int] | None) -> tuple[int, int]:
