@@ -1,7 +1,7 @@
 """Attio's endpoints as one-call methods, mixed into `AttioClient` (which supplies `request`)."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .paths import UNSET as _UNSET, compact as _compact, path as _path, target as _target
 
@@ -9,8 +9,7 @@ from .paths import UNSET as _UNSET, compact as _compact, path as _path, target a
 class AttioEndpoints:
     """Thin typed wrappers: each method is exactly one HTTP call through `self.request`."""
 
-    def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> Any:  # pragma: no cover
-        raise NotImplementedError  # supplied by AttioClient
+    request: Callable[..., Any]  # AttioClient.request: (method, path, *, params=None, json=None) -> body
 
     # -- workspace, objects, attributes (each method: one HTTP call) ------------------
 
