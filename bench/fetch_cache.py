@@ -18,8 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from .sections import CACHE, write_section
+
 ROOT = Path(__file__).resolve().parent.parent
-START, END = "<!-- cache:start -->", "<!-- cache:end -->"
 RECORD = "companies:549937a9-9b09-5351-a4ff-1972c1d8a132"  # Brightwave Energy in the demo seed
 
 
@@ -79,18 +80,12 @@ def main() -> int:
                     f"{r['errors']} |")
     ratio = cached["rps"] / uncached["rps"] if uncached["rps"] else float("nan")
     section = "\n".join([
-        START, "## `fetch` with and without the cache", "",
+        "## `fetch` with and without the cache", "",
         f"`tools/call fetch` of `{RECORD}` for {args.duration:.0f} s at {args.concurrency} connections, one gevent "
         f"worker, demo Attio over loopback. Cached / uncached throughput: **{ratio:.2f}×** "
         f"(p50 {uncached['p50_ms'] / cached['p50_ms']:.2f}× faster with the cache).", "", *rows, "",
-        "Rerun: `.venv/bin/python -m bench.fetch_cache`", "", END])
-    out = Path(args.output)
-    text = out.read_text() if out.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        text = text.split(START, 1)[0] + section + text.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    out.write_text(text)
+        "Rerun: `.venv/bin/python -m bench.fetch_cache`", ""])
+    write_section(Path(args.output), *CACHE, section)
     print(section)
     return 0
 

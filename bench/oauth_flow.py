@@ -27,8 +27,9 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import requests
 
+from .sections import OAUTH, write_section
+
 ROOT = Path(__file__).resolve().parent.parent
-START, END = "<!-- oauth:start -->", "<!-- oauth:end -->"
 REDIRECT = "http://127.0.0.1:53682/callback"
 ACCEPT = "application/json, text/event-stream"
 
@@ -148,22 +149,17 @@ def main() -> int:
         values = [r[name] for r in runs]
         rows.append(f"| {name} | {_pct(values, .5):.1f} | {_pct(values, .95):.1f} | {_pct(values, .99):.1f} |")
     whole = [r["whole flow"] for r in runs]
-    section = "\n".join([
-        START, "## Full OAuth flow", "",
+    body = "\n".join([
+        "## Full OAuth flow", "",
         f"{args.flows} complete flows, {args.concurrency} at a time, against one gunicorn + gevent worker in "
         f"demo mode with the OAuth store on SQLite; {args.flows / elapsed:.1f} flows/s overall. Each flow: the "
         "401 challenge and both discovery documents, dynamic registration, the consent page, Allow, the code "
         "exchange, an authenticated `initialize` + `tools/call search`, and a refresh. The old target was a "
         f"whole flow under 2 s: this run's p50 is {_pct(whole, .5):.0f} ms and p95 {_pct(whole, .95):.0f} ms.",
-        "", *rows, "", "Rerun: `.venv/bin/python -m bench.oauth_flow`", "", END])
-    out = Path(args.output)
-    text = out.read_text() if out.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        text = text.split(START, 1)[0] + section + text.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    out.write_text(text)
-    print(section)
+        "", *rows, "", "Rerun: `.venv/bin/python -m bench.oauth_flow`", ""])
+    write_section(Path(args.output), *OAUTH, body)
+
+    print(body)
     return 0
 
 

@@ -39,6 +39,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .sections import OWNED, existing_section
+
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOL_VERSION = "2025-11-25"
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
@@ -498,19 +500,6 @@ def existing_intro(path: Path) -> str | None:
     return None
 
 
-OAUTH_START, OAUTH_END = "<!-- oauth:start -->", "<!-- oauth:end -->"
-CACHE_START, CACHE_END = "<!-- cache:start -->", "<!-- cache:end -->"
-
-
-def existing_section(path: Path, start: str, end: str) -> str | None:
-    """A section written by another bench script (markers included), kept across regenerations."""
-    try:
-        text = path.read_text()
-    except OSError:
-        return None
-    if start in text and end in text:
-        return start + text.split(start, 1)[1].split(end, 1)[0] + end
-    return None
 
 
 def _f(value: float, digits: int = 1) -> str:
@@ -719,7 +708,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         demo.stop()
     report = render(results, calibration, chosen, args, command, facts, intro, fetch_id, failures)
-    for start, end in ((OAUTH_START, OAUTH_END), (CACHE_START, CACHE_END)):
+    for start, end in OWNED:
         kept = existing_section(output, start, end)  # written by bench/oauth_flow.py and bench/fetch_cache.py
         if kept:
             report = report.rstrip("\n") + "\n\n" + kept + "\n"
