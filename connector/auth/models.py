@@ -34,6 +34,9 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Password guessing: consecutive failures and the time before which no sign-in is even checked.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class OAuthClient(Base):
@@ -164,6 +167,10 @@ class PendingAuthorization(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     consumed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Decided when the consent page was rendered: where the code goes, and which client document was shown.
+    redirect_uri: Mapped[str | None] = mapped_column(Text, nullable=True)
+    client_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    failed_signins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditEvent(Base):
