@@ -1,4 +1,9 @@
-"""Rate limits on the auth routes (Flask-Limiter): per client address and per client_id.
+"""Rate limits on the auth routes (Flask-Limiter): per client address and per (client_id, address).
+
+The client_id a request names (form, query or Basic header) is not authenticated when the limit is
+checked, and a public client (every DCR default, ChatGPT's shared metadata document) never is, so a
+bucket keyed by the client_id alone could be filled by anyone to lock that client out for everyone.
+The client bucket therefore also carries the address: a caller only ever spends its own budget.
 
 Storage is Redis when REDIS_URL is set (shared by every worker and instance), else memory.
 A breach gets 429, `Retry-After`, and an OAuth-shaped error body.
@@ -6,6 +11,7 @@ A breach gets 429, `Retry-After`, and an OAuth-shaped error body.
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 from typing import Any, Callable
 
@@ -18,8 +24,8 @@ from ..mcp.http_common import json_response
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True, strategy="fixed-window")
 
 
-def client_key() -> str:
-    """The client_id of the request (form, query or Basic auth), else the address."""
+def named_client_id() -> str | None:
+    """The client_id the request names (form, query or Basic auth), unauthenticated."""
     cid = request.values.get("client_id")
     auth = request.headers.get("Authorization", "")
     if not cid and auth.lower().startswith("basic "):
@@ -27,11 +33,22 @@ def client_key() -> str:
             cid = base64.b64decode(auth[6:]).decode().split(":", 1)[0]
         except (ValueError, UnicodeDecodeError):
             cid = None
-    return f"client:{cid}" if cid else f"ip:{get_remote_address()}"
+    return cid or None
+
+
+def client_key() -> str:
+    """The (client_id, address) bucket of the request, else the address alone."""
+    address = get_remote_address()
+    cid = named_client_id()
+    if not cid:
+        return f"ip:{address}"
+    # Hashed: the id is caller-chosen text of any length (up to the body limit), not a fit for a storage key.
+    digest = hashlib.sha256(cid.encode("utf-8", "replace")).hexdigest()[:32]
+    return f"client:{digest}@{address}"
 
 
 def limit(setting: str) -> Callable[[Any], Any]:
-    """Apply the limit named by `setting` per address and per client_id."""
+    """Apply the limit named by `setting` per address and per (client_id, address)."""
     def value() -> str:
         return current_app.config[setting]
 
