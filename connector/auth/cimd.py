@@ -1,26 +1,34 @@
-"""Client ID Metadata Documents: a `client_id` that is an https URL is fetched, SSRF-safely, and cached.
+"""Client ID Metadata Documents: a `client_id` that is an https URL names the document describing the client.
 
-The fetch resolves the host once, refuses private/loopback/link-local addresses, connects to
-that exact address (no second DNS lookup to rebind), follows no redirects, reads at most
-5 KB and gives up after 10 s. Only tests may allow a loopback http host, by setting.
+The document is fetched (cimd_fetch: SSRF-safe, one deadline, capped concurrency) only when an
+authorization request starts and the stored copy's cache lifetime is over. Everything later in
+that flow (consent, Allow, token, refresh) uses the stored row, whatever its age: a document's
+cache headers decide when the *next* flow re-fetches, never what this one does. No database
+connection is held while fetching, and a failed fetch is remembered briefly so a slow or broken
+host is not asked again on every request.
 """
 from __future__ import annotations
 
-import ipaddress
+import hashlib
 import json
-import re
-import socket
+import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-import urllib3
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import ResponseCacheControl
+from werkzeug.http import parse_cache_control_header
 
+from .cimd_fetch import BUSY, FetchError, FetchGate, fetch
 from .clients import RedirectError, check_redirect_uri_policy
 from .models import OAuthClient, aware
 
-MAX_BYTES = 5 * 1024
-TIMEOUT = 10.0
+log = logging.getLogger(__name__)
+
+# When the next authorization request re-fetches: the document's max-age, within these bounds.
+MIN_TTL = timedelta(minutes=1)
 DEFAULT_TTL = timedelta(hours=1)
 MAX_TTL = timedelta(days=1)
 # The auth method of a public client, kept out of a dict literal where bandit (B105) would read it as a password.
@@ -28,78 +36,36 @@ PUBLIC_CLIENT = "none"
 
 
 class CimdError(ValueError):
-    """The document could not be used; the message is safe to show."""
+    """The document could not be used; the message is safe to show. `status` is the page's HTTP status."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def is_cimd_client_id(client_id: str | None) -> bool:
     """A URL-shaped client id (https, or http when loopback is allowed) with a path."""
     if not client_id or not client_id.startswith(("https://", "http://")):
         return False
-    parts = urlsplit(client_id)
+    try:
+        parts = urlsplit(client_id)
+    except ValueError:
+        return False
     return bool(parts.hostname) and parts.path not in ("", "/")
 
 
-def _public_address(host: str, port: int, allow_loopback: bool) -> str:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror:
-        raise CimdError(f"cannot resolve {host}") from None
-    for info in infos:
-        addr = ipaddress.ip_address(info[4][0])
-        if allow_loopback and addr.is_loopback:
-            return str(addr)
-        if addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved or addr.is_multicast \
-                or addr.is_unspecified:
-            continue
-        return str(addr)
-    raise CimdError(f"{host} resolves only to private or reserved addresses")
+def cache_lifetime(cache_control: str) -> timedelta:
+    """How long the stored document serves new authorization requests: max-age clamped to [1 min, 1 day];
+    no-store / no-cache mean the minimum (the current flow still uses the row it stored)."""
+    cc = parse_cache_control_header(cache_control or "", cls=ResponseCacheControl)
+    if cc.no_store or cc.no_cache:
+        return MIN_TTL
+    if cc.max_age is None:
+        return DEFAULT_TTL
+    return min(max(timedelta(seconds=cc.max_age), MIN_TTL), MAX_TTL)
 
 
-def fetch_document(url: str, *, allow_loopback: bool = False,
-                   ca_bundle: str | None = None) -> tuple[dict[str, Any], timedelta]:
-    """GET the metadata document; returns (document, cache lifetime)."""
-    parts = urlsplit(url)
-    loopback_http = allow_loopback and parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
-    if parts.scheme != "https" and not loopback_http:
-        raise CimdError("client metadata documents must be served over https")
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    address = _public_address(host, port, allow_loopback)
-    if parts.scheme == "https":
-        pool: Any = urllib3.HTTPSConnectionPool(address, port, server_hostname=host, assert_hostname=host,
-                                                timeout=urllib3.Timeout(total=TIMEOUT), retries=False,
-                                                cert_reqs="CERT_REQUIRED", ca_certs=ca_bundle)
-    else:
-        pool = urllib3.HTTPConnectionPool(address, port, timeout=urllib3.Timeout(total=TIMEOUT), retries=False)
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    try:
-        resp = pool.urlopen("GET", path, headers={"Host": parts.netloc, "Accept": "application/json"},
-                            redirect=False, preload_content=False)
-        body = resp.read(MAX_BYTES + 1)
-        resp.release_conn()
-    except urllib3.exceptions.HTTPError as exc:
-        raise CimdError(f"could not fetch the client metadata document ({exc.__class__.__name__})") from None
-    finally:
-        pool.close()
-    if resp.status != 200:
-        raise CimdError(f"the client metadata document answered HTTP {resp.status} (redirects are not followed)")
-    if len(body) > MAX_BYTES:
-        raise CimdError("the client metadata document is larger than 5 KB")
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        raise CimdError("the client metadata document is not JSON") from None
-    return doc, _ttl(resp.headers.get("Cache-Control", ""))
-
-
-def _ttl(cache_control: str) -> timedelta:
-    m = re.search(r"max-age=(\d+)", cache_control or "")
-    if "no-store" in (cache_control or "") or "no-cache" in (cache_control or ""):
-        return timedelta(0)
-    return min(timedelta(seconds=int(m.group(1))), MAX_TTL) if m else DEFAULT_TTL
-
-
-def validate_document(url: str, doc: Any, allow_loopback: bool) -> dict[str, Any]:
+def validate_document(url: str, doc: Any) -> dict[str, Any]:
     """The client metadata we keep, or CimdError naming the problem."""
     if not isinstance(doc, dict):
         raise CimdError("the client metadata document must be a JSON object")
@@ -124,21 +90,76 @@ def validate_document(url: str, doc: Any, allow_loopback: bool) -> dict[str, Any
             "token_endpoint_auth_method": PUBLIC_CLIENT}
 
 
-def load_cimd_client(session: Any, url: str, *, allow_loopback: bool, ca_bundle: str | None = None) -> OAuthClient:
-    """The cached client for a metadata URL, fetching (again) when the cache has expired."""
+def _gate() -> FetchGate:
+    cfg = current_app.config
+    return current_app.extensions.setdefault(
+        "cimd_gate", FetchGate(cfg["CIMD_MAX_FETCHES"], cfg["CIMD_MAX_FETCHES_PER_HOST"]))
+
+
+def _failure_key(url: str) -> str:
+    return "cimd-failed:" + hashlib.sha256(url.encode()).hexdigest()
+
+
+def _cache() -> Any:
+    from ..extensions import cache
+
+    return cache
+
+
+def _download(url: str) -> tuple[dict[str, Any], timedelta]:
+    """Fetch and validate, remembering a failure for CIMD_FAILURE_CACHE_SECONDS."""
+    cfg = current_app.config
+    remembered = _cache().get(_failure_key(url))
+    if remembered:
+        raise CimdError(remembered)
+    try:
+        with _gate().slot((urlsplit(url).hostname or "").lower()):
+            got = fetch(url, deadline=cfg["CIMD_FETCH_DEADLINE"], allow_loopback=cfg["CIMD_ALLOW_LOOPBACK"],
+                        ca_bundle=cfg["CIMD_CA_BUNDLE"])
+        try:
+            doc = json.loads(got.body)
+        except ValueError:
+            raise CimdError("the client metadata document is not JSON") from None
+        return validate_document(url, doc), cache_lifetime(got.cache_control)
+    except FetchError as exc:
+        if str(exc) == BUSY:  # our own limit, not the host's fault: nothing to remember
+            raise CimdError(str(exc), status=503) from None
+        failure = CimdError(str(exc))
+    except CimdError as exc:
+        failure = exc
+    if cfg["CIMD_FAILURE_CACHE_SECONDS"]:
+        _cache().set(_failure_key(url), str(failure), timeout=cfg["CIMD_FAILURE_CACHE_SECONDS"])
+    raise failure
+
+
+def load_cimd_client(db: Any, url: str) -> OAuthClient:
+    """The stored client for a metadata URL, fetched (again) first when its cache lifetime is over.
+
+    The session's transaction is ended before the fetch, so no pooled connection waits on the host.
+    """
+    session = db.session
     row = session.get(OAuthClient, url)
     now = datetime.now(timezone.utc)
-    if row is not None and row.source == "cimd" and row.revoked_at is None and (aware(row.expires_at) or now) > now:
-        return row
     if row is not None and row.revoked_at is not None:
         raise CimdError("this client has been revoked by the operator")
-    doc, ttl = fetch_document(url, allow_loopback=allow_loopback, ca_bundle=ca_bundle)
-    meta = validate_document(url, doc, allow_loopback)
+    if row is not None and row.source == "cimd" and (aware(row.expires_at) or now) > now:
+        return row
+    db.release()
+    meta, ttl = _download(url)
+    try:
+        return _save(session, url, meta, ttl)
+    except IntegrityError:  # a concurrent request stored the same client first: update its row instead
+        session.rollback()
+        return _save(session, url, meta, ttl)
+
+
+def _save(session: Any, url: str, meta: dict[str, Any], ttl: timedelta) -> OAuthClient:
+    row = session.get(OAuthClient, url)
     if row is None:
         row = OAuthClient(client_id=url, source="cimd")
         session.add(row)
     row.client_name = (meta["client_name"] or "")[:200]
     row.metadata_json = json.dumps(meta)
-    row.expires_at = now + ttl
+    row.expires_at = datetime.now(timezone.utc) + ttl
     session.commit()
     return row

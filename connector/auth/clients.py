@@ -5,6 +5,7 @@ except that a registered loopback URI matches any port (RFC 8252 §7.3).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -191,7 +192,13 @@ class ClientView(ClientMixin):
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type in (self.meta.get("grant_types") or ["authorization_code", "refresh_token"])
 
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of what the consent page shows and the flow relies on: the name and the metadata."""
+        shown = json.dumps({"name": self.row.client_name, "metadata": self.meta}, sort_keys=True)
+        return hashlib.sha256(shown.encode()).hexdigest()
+
     def usable(self) -> bool:
-        """Not revoked and not expired."""
-        expires = aware(self.row.expires_at)
+        """Not revoked and not expired (a metadata document's expiry only says when to fetch it again)."""
+        expires = aware(self.row.expires_at) if self.row.source != "cimd" else None
         return self.row.revoked_at is None and (expires is None or expires > datetime.now(timezone.utc))

@@ -55,6 +55,17 @@ class Database:
         """The current greenlet's session."""
         return self._session()
 
+    def release(self) -> None:
+        """End the current transaction so its pooled connection goes back before a network call.
+
+        A session holds a connection from its first query until commit or close; a request that
+        then waits on a slow host would keep it, and enough of them empty the pool for everyone.
+        Loaded objects stay usable (expire_on_commit=False) and a later query starts afresh.
+        """
+        session = self._session()
+        if session.in_transaction():
+            session.commit()
+
     def create_all(self) -> None:
         """Create missing tables directly (tests); deployments run the Alembic migrations."""
         from . import models  # noqa: F401  (registers the tables)

@@ -107,10 +107,13 @@ class AuthCode(Base):
     subject: Mapped[str] = mapped_column(String(200), default="")
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Not a column: set by the code grant from its Grant (did the authorization request send redirect_uri?).
+    redirect_uri_sent = True
 
     def get_redirect_uri(self) -> str:
-        """The redirect URI the code was issued for (Authlib)."""
-        return self.redirect_uri
+        """The redirect URI the token request must repeat (Authlib): the one the code was sent to, or "" when
+        the authorization request omitted it (RFC 6749 §4.1.3); a presented one is still checked by the grant."""
+        return self.redirect_uri if self.redirect_uri_sent else ""
 
     def get_scope(self) -> str:
         """The granted scope (Authlib)."""

@@ -64,6 +64,8 @@ def authenticate(request: Request) -> Caller | Response:
             cred.status == "active" else None
         if not credential:
             return challenge(request, 401, "invalid_token", "The Attio connection behind this token is gone; reconnect")
+    # The tool (and its Attio calls) or the stream runs next: give the pooled connection back first.
+    store.db().release()
     return Caller(subject=token.subject, scopes=scopes, credential=credential, client_id=token.client_id)
 
 

@@ -95,10 +95,26 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         _check_resource(self.request.payload.data.get("resource"), redirect_uri=redirect_uri)
         return redirect_uri
 
+    def validate_authorization_redirect_uri(self, request: Any, client: Any) -> str:
+        """The redirect URI decided when the consent page was shown, once the request is replayed after it;
+        otherwise Authlib's rule (the one sent, checked, or the single registered one)."""
+        decided = getattr(request, "decided_redirect_uri", None)
+        if decided:
+            return decided
+        return super().validate_authorization_redirect_uri(request, client)
+
+    def create_authorization_response(self, redirect_uri: str, grant_user: Any) -> Any:
+        self.redirect_uri = redirect_uri  # the code is bound to where it is actually sent
+        return super().create_authorization_response(redirect_uri, grant_user)
+
     def save_authorization_code(self, code: str, request: Any) -> None:
         principal: Principal = request.user
         data = request.payload.data
+        if not self.redirect_uri:
+            raise InvalidRequestError("no redirect URI was decided for this request")
         db = store.db()
+        # The grant keeps redirect_uri as the authorization request sent it ("" when omitted): RFC 6749 §4.1.3
+        # then lets the token request omit it too. The code keeps where it was actually sent.
         grant = Grant(id=new_token("g", 12), subject=principal.subject, client_id=request.client.get_client_id(),
                       scope=request.scope or "", resource=_check_resource(data.get("resource")),
                       redirect_uri=data.get("redirect_uri") or "", workspace_id=principal.workspace_id,
@@ -106,7 +122,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         db.session.add(grant)
         db.session.flush()  # the grant row must exist before the code that references it
         db.session.add(AuthCode(code_hash=store.keyring().digest(code), grant_id=grant.id,
-                                client_id=grant.client_id, redirect_uri=data.get("redirect_uri") or "",
+                                client_id=grant.client_id, redirect_uri=self.redirect_uri,
                                 scope=grant.scope, resource=grant.resource,
                                 code_challenge=data.get("code_challenge") or "",
                                 code_challenge_method=data.get("code_challenge_method") or "S256",
@@ -140,11 +156,17 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         # concurrent replay has just revoked the grant: that revocation already makes its tokens unusable.
         if grant is None or (grant.revoked_at is not None and grant.revoked_reason != "code_replayed"):
             return None
+        row.redirect_uri_sent = bool(grant.redirect_uri)
         return row
 
     def validate_token_request(self) -> None:
         super().validate_token_request()
         code: AuthCode = self.request.authorization_code
+        # Authlib compares only when the authorization request sent redirect_uri; a presented one must always
+        # be where the code went (codes issued before the URI was recorded on them have "").
+        presented = self.request.form.get("redirect_uri")
+        if presented is not None and code.redirect_uri and presented != code.redirect_uri:
+            raise InvalidGrantError("redirect_uri does not match the one the code was sent to")
         _check_resource(self.request.form.get("resource"), expected=code.resource)
 
     def delete_authorization_code(self, authorization_code: AuthCode) -> None:
@@ -231,10 +253,11 @@ class Issuer(IssuerParameter):
 class StoredRequest(OAuth2Request):
     """An authorization request replayed from its stored query (after consent or the Attio round trip)."""
 
-    def __init__(self, uri: str, query: str) -> None:
+    def __init__(self, uri: str, query: str, decided_redirect_uri: str | None = None) -> None:
         super().__init__("GET", uri)
         self._args = dict(parse_qsl(query, keep_blank_values=True))
         self.payload = BasicOAuth2Payload(self._args)
+        self.decided_redirect_uri = decided_redirect_uri
 
     @property
     def args(self) -> dict[str, str]:

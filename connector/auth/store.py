@@ -7,7 +7,6 @@ from typing import Any
 from flask import current_app, has_request_context, request
 from sqlalchemy import or_, update
 
-from .cimd import CimdError, is_cimd_client_id, load_cimd_client
 from .clients import ClientView
 from .crypto import Keyring
 from .models import Grant, OAuthClient, Token, UpstreamCredential
@@ -40,19 +39,13 @@ def resources() -> list[str]:
 
 
 def query_client(client_id: str | None) -> ClientView | None:
-    """A usable client by id: a registered one, or a metadata document fetched on demand."""
+    """A usable client by id: a registered one, or a stored metadata document (see views.authorize)."""
     if not client_id or len(client_id) > 512:
         return None
-    session = db().session
-    if is_cimd_client_id(client_id) and current_app.config["CIMD_ENABLED"]:
-        try:
-            row = load_cimd_client(session, client_id, allow_loopback=current_app.config["CIMD_ALLOW_LOOPBACK"],
-                                   ca_bundle=current_app.config["CIMD_CA_BUNDLE"])
-        except CimdError:
-            return None
-    else:
-        row = session.get(OAuthClient, client_id)
-    if row is None:
+    # Never a network call here: a metadata document is fetched only when an authorization request starts
+    # (views.authorize); consent, Allow, token and refresh all use the row stored then, whatever its age.
+    row = db().session.get(OAuthClient, client_id)
+    if row is None or (row.source == "cimd" and not current_app.config["CIMD_ENABLED"]):
         return None
     view = ClientView(row, keyring())
     return view if view.usable() else None

@@ -42,6 +42,7 @@ def start(pending: PendingAuthorization) -> str:
 
 
 def _post(path: str, **kwargs: Any) -> requests.Response:
+    store.db().release()  # no pooled connection waits on Attio
     try:
         return requests.post(f"{current_app.config['ATTIO_OAUTH_URL']}{path}", timeout=15, **kwargs)
     except requests.RequestException as exc:

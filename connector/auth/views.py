@@ -6,6 +6,7 @@ cookie; its answer is a 303.
 """
 from __future__ import annotations
 
+import hmac
 import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -102,6 +103,10 @@ def _authorize_error(err: OAuth2Error) -> Response:
                       "sent back to it.", f"{err.error}: {err.description or ''}".strip())
 
 
+def _known_host(host: str) -> bool:
+    return any(host == d or host.endswith(f".{d}") for d in KNOWN_CLIENT_DOMAINS)
+
+
 def _client_context(client: Any, redirect_uri: str) -> dict[str, Any]:
     parts = urlsplit(redirect_uri)
     host = parts.hostname or ""
@@ -109,7 +114,12 @@ def _client_context(client: Any, redirect_uri: str) -> dict[str, Any]:
     warnings = []
     if host in ("127.0.0.1", "localhost", "::1"):
         warnings.append("This client redirects to your own computer (localhost). Allow it only if you started it.")
-    if client.row.source == "dcr" and not any(host == d or host.endswith(f".{d}") for d in KNOWN_CLIENT_DOMAINS):
+    if client.row.source == "cimd":
+        # Anyone can publish a document naming itself "ChatGPT"; only a known host's document is vouched for.
+        doc_host = urlsplit(client.client_id).hostname or ""
+        if not (_known_host(doc_host) and _known_host(host)):
+            warnings.append(f"This client is described by a document on {doc_host}; its name is not verified.")
+    elif not _known_host(host):
         warnings.append("This client registered itself; its name is not verified.")
     return {"name": client.name, "client_id": client.client_id, "redirect_host": shown,
             "client_uri": client.meta.get("client_uri"),
@@ -118,7 +128,7 @@ def _client_context(client: Any, redirect_uri: str) -> dict[str, Any]:
 
 def _render_consent(grant: Any, pending: PendingAuthorization, csrf: str, error: str | None = None,
                     status: int = 200) -> Response:
-    redirect_uri = grant.request.payload.redirect_uri or grant.client.get_default_redirect_uri() or ""
+    redirect_uri = pending.redirect_uri or ""  # decided (and stored) when the request was first validated
     g.form_targets = {_origin(redirect_uri)}
     if current_app.config["MODE"] == "attio_oauth":
         g.form_targets.add(_origin(current_app.config["ATTIO_OAUTH_URL"]))
@@ -137,12 +147,16 @@ def authorize() -> Response:
     """Validate the request and show sign-in + consent."""
     client_id = request.args.get("client_id")
     if client_id and is_cimd_client_id(client_id) and current_app.config["CIMD_ENABLED"]:
+        if not request.args.get("redirect_uri"):
+            # Its document can change at any time, so the URI the code goes to is never taken from it by default.
+            return error_page(400, "This sign-in link is not valid",
+                              "The app did not say where to send you back, which an app identified by a metadata "
+                              "document must do.", "invalid_request: redirect_uri is required for this client")
         try:
-            load_cimd_client(store.db().session, client_id, allow_loopback=current_app.config["CIMD_ALLOW_LOOPBACK"],
-                             ca_bundle=current_app.config["CIMD_CA_BUNDLE"])
+            load_cimd_client(store.db(), client_id)
         except CimdError as exc:
-            return error_page(400, "This app could not be verified", "Its client metadata document was refused.",
-                              str(exc))
+            return error_page(exc.status, "This app could not be verified",
+                              "Its client metadata document was refused.", str(exc))
     try:
         grant = _server().get_consent_grant(end_user=None)
     except OAuth2Error as err:
@@ -151,9 +165,12 @@ def authorize() -> Response:
         return _authorize_error(InvalidRequestError("a parameter contains characters outside printable ASCII"))
     csrf, browser = secrets.token_urlsafe(32), request.cookies.get(_cookie_name()) or secrets.token_urlsafe(32)
     keyring = store.keyring()
+    # Everything the Allow answer relies on is decided now: where the code goes (the URI sent, or a registered
+    # client's only one) and which client description the person is shown.
     pending = PendingAuthorization(id=random_id(), client_id=grant.client.client_id,
                                    query=request.query_string.decode(), csrf_hash=keyring.digest(csrf),
-                                   browser_hash=keyring.digest(browser),
+                                   browser_hash=keyring.digest(browser), redirect_uri=grant.redirect_uri,
+                                   client_fingerprint=grant.client.fingerprint,
                                    expires_at=datetime.now(timezone.utc) + PENDING_TTL)
     store.db().session.add(pending)
     store.db().session.commit()
@@ -186,11 +203,27 @@ def _consume(pending: PendingAuthorization) -> bool:
 
 
 def _stored(pending: PendingAuthorization) -> StoredRequest:
-    return StoredRequest(f"{store.issuer()}/oauth/authorize?{pending.query}", pending.query)
+    return StoredRequest(f"{store.issuer()}/oauth/authorize?{pending.query}", pending.query,
+                         decided_redirect_uri=pending.redirect_uri)
+
+
+def _client_unchanged(pending: PendingAuthorization) -> bool:
+    """The client is still described as it was on the consent page (nobody re-fetched a changed document)."""
+    client = store.query_client(pending.client_id)
+    return client is not None and bool(pending.client_fingerprint) and \
+        hmac.compare_digest(client.fingerprint, pending.client_fingerprint or "")
+
+
+def _client_changed_page() -> Response:
+    return error_page(409, "This app changed while you were deciding",
+                      "Its details changed after the consent page was shown, so it was not given access. "
+                      "Start again from your app.")
 
 
 def _finish(pending: PendingAuthorization, principal: Principal | None, status: int) -> Response:
     """Mint the code (or the access_denied answer) for the stored request and send the browser back."""
+    if principal is not None and not _client_unchanged(pending):
+        return _client_changed_page()
     stored = _stored(pending)
     try:
         grant = _server().get_consent_grant(stored, end_user=principal)
@@ -230,6 +263,9 @@ def decide() -> Response:
         if not _consume(pending):
             return error_page(409, "Already answered", "This request was already answered.")
         return _finish(pending, None, 303)
+    if not _client_unchanged(pending):
+        _consume(pending)
+        return _client_changed_page()
     mode = current_app.config["MODE"]
     if mode == "attio_oauth":
         return redirect(upstream.start(pending), code=303)
