@@ -81,6 +81,16 @@ def _policy(raw: str) -> str:
     return value
 
 
+def _rate(raw: str) -> str:
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ValueError("must be a rate such as 120/minute or 10/second;1000/hour") from None
+    return raw.strip()
+
+
 # name: (parser, default)
 SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "SECRET_KEY": (_str, None),
@@ -100,6 +110,7 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "FIRST_EVENT_WAIT_SECONDS": (_float(0.05, 25), 10.0),
     "SESSION_IDLE_TIMEOUT": (_float(1, 7 * 86400), 3600.0),
     "MAX_SESSIONS": (_int(1, 1_000_000), 10000),
+    "MAX_SESSIONS_PER_SUBJECT": (_int(1, 1_000_000), 50),
     "ALLOWED_ORIGINS": (_list, []),
     "ALLOWED_HOSTS": (_list, None),
     "CACHE_TTL_SECONDS": (_int(0, 86400), 60),
@@ -131,6 +142,10 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "RATE_LIMIT_CONSENT": (_str, "30/minute"),
     "RATE_LIMIT_TOKEN": (_str, "60/minute"),
     "RATE_LIMIT_REVOKE": (_str, "60/minute"),
+    "RATE_LIMIT_INITIALIZE": (_rate, "120/minute"),
+    "SIGNIN_ATTEMPTS_PER_REQUEST": (_int(1, 100), 5),
+    "SIGNIN_LOCKOUT_THRESHOLD": (_int(1, 1000), 5),
+    "SIGNIN_LOCKOUT_MAX_SECONDS": (_int(1, 86400), 900),
     "TRUSTED_PROXY_HOPS": (_int(0, 5), 0),
     "STATUS_TOKEN": (_str, None),
     "SCREENING_POLICY": (_policy, "annotate"),

@@ -13,7 +13,7 @@ log = logging.getLogger("connector.audit")
 
 EVENTS = frozenset({
     "client.registered", "client.metadata_fetched", "client.revoked",
-    "signin.succeeded", "signin.failed", "consent.granted", "consent.denied",
+    "signin.succeeded", "signin.failed", "signin.locked", "consent.granted", "consent.denied",
     "token.issued", "token.refreshed", "token.revoked", "grant.revoked",
     "code.replayed", "refresh.reused", "upstream.linked", "upstream.failed", "upstream.revoked",
     "ratelimit.hit", "auth.failed", "screening.flagged",

@@ -17,11 +17,10 @@ from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request
 from sqlalchemy import update
 
-from . import store, upstream
+from . import signin, store, upstream
 from .audit import audit
 from .cimd import CimdError, is_cimd_client_id, load_cimd_client
-from .crypto import check_password
-from .models import PendingAuthorization, User, aware
+from .models import PendingAuthorization, aware
 from .ratelimit import limit
 from .server import Principal, StoredRequest, random_id
 
@@ -281,12 +280,14 @@ def decide() -> Response:
 
 
 def _sign_in(pending: PendingAuthorization) -> Principal | Response:
+    """api_key mode: the local account, within the guessing limits of connector.auth.signin."""
     username = (request.form.get("username") or "").strip()[:150]
-    user = store.db().session.query(User).filter_by(username=username).one_or_none() if username else None
-    ok = check_password(user.password_hash if user and user.disabled_at is None else None,
-                        request.form.get("password") or "")
-    if not ok or user is None:
-        audit("signin.failed", client_id=pending.client_id, username=username[:40])
+    outcome = signin.attempt(pending, username, request.form.get("password") or "")
+    user = outcome.user
+    if outcome.exhausted:
+        return error_page(429, "Too many sign-in attempts",
+                          "This sign-in request was closed after too many failed attempts. Start again from your app.")
+    if user is None:
         csrf = secrets.token_urlsafe(32)
         pending.csrf_hash = store.keyring().digest(csrf)
         store.db().session.commit()
@@ -294,8 +295,7 @@ def _sign_in(pending: PendingAuthorization) -> Principal | Response:
             grant = _server().get_consent_grant(_stored(pending), end_user=None)
         except OAuth2Error as err:
             return _authorize_error(err)
-        return _render_consent(grant, pending, csrf, error="Wrong username or password.", status=401)
-    audit("signin.succeeded", subject=f"user:{user.id}", client_id=pending.client_id)
+        return _render_consent(grant, pending, csrf, error=signin.REFUSED, status=401)
     return Principal(subject=f"user:{user.id}", display_name=user.display_name or user.username)
 
 
