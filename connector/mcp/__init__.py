@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from flask import Flask, Request, Response
 
+from .admission import SessionRate
 from .context import Caller
 from .http_common import StreamGate
 from .registry import Registry
@@ -23,6 +24,7 @@ class McpExtension:
         self.registry = Registry()
         self.server: McpServer | None = None
         self.sessions: Any = None
+        self.new_sessions = SessionRate(None, "memory://")
         self.gate: StreamGate | None = None
         self.keepalive_interval = 15.0
         self.first_event_wait = 10.0
@@ -39,14 +41,17 @@ class McpExtension:
         cfg = app.config
         self.server = McpServer(self.registry, services, name="attio-connector", title="Attio Connector",
                                 version=app.config["VERSION"], instructions=cfg["MCP_INSTRUCTIONS"])
+        caps = {"idle_timeout": cfg["SESSION_IDLE_TIMEOUT"], "max_sessions": cfg["MAX_SESSIONS"],
+                "max_per_caller": cfg["MAX_SESSIONS_PER_SUBJECT"]}
         if cfg["REDIS_URL"]:
             from .redis_sessions import RedisSessionStore
 
             # Shared sessions: any worker (or instance) can serve any request of a session.
-            self.sessions = RedisSessionStore(cfg["REDIS_URL"], idle_timeout=cfg["SESSION_IDLE_TIMEOUT"],
-                                              max_sessions=cfg["MAX_SESSIONS"])
+            self.sessions = RedisSessionStore(cfg["REDIS_URL"], **caps)
         else:
-            self.sessions = SessionStore(idle_timeout=cfg["SESSION_IDLE_TIMEOUT"], max_sessions=cfg["MAX_SESSIONS"])
+            self.sessions = SessionStore(**caps)
+        self.new_sessions = SessionRate(cfg["RATE_LIMIT_INITIALIZE"] if cfg["RATE_LIMITS_ENABLED"] else None,
+                                        cfg["REDIS_URL"] or "memory://")
         self.gate = StreamGate(total=cfg["MAX_STREAMS"], per_client=cfg["MAX_STREAMS_PER_CLIENT"])
         self.keepalive_interval = cfg["SSE_KEEPALIVE_SECONDS"]
         self.first_event_wait = cfg["FIRST_EVENT_WAIT_SECONDS"]

@@ -1,6 +1,8 @@
 """Sessions shared by every worker and instance through Redis, with a pub/sub message bus.
 
-The negotiated state lives in a Redis key per session (idle TTL). Messages that must reach
+The negotiated state lives in a Redis key per session (idle TTL); a sorted set per caller (scored by
+last use) holds that caller's sessions, so one caller past MAX_SESSIONS_PER_SUBJECT loses only its own
+least recently used session. Messages that must reach
 the worker holding a stream or a waiting request — stream output, a client's answer to a
 server→client request, a cancellation, a close — go out on `mcp:bus:<session id>`; each
 worker listens on `mcp:bus:*` and acts on the sessions it holds.
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import time
 from typing import Any
 
 import gevent
@@ -25,15 +28,34 @@ PREFIX = "attio-connector:mcp"
 class RedisSessionStore:
     """Same interface as SessionStore, backed by Redis."""
 
-    def __init__(self, url: str, idle_timeout: float = 3600.0, max_sessions: int = 10000) -> None:
+    def __init__(self, url: str, idle_timeout: float = 3600.0, max_sessions: int = 10000,
+                 max_per_caller: int = 50) -> None:
         self.redis = redis.Redis.from_url(url)
         self.idle_timeout = int(idle_timeout)
-        self.max_local = max_sessions
+        self.max_local = max_sessions  # this worker's copies; the sessions themselves expire in Redis
+        self.max_per_caller = max_per_caller
         self.local: dict[str, Session] = {}
         self._listener: gevent.Greenlet | None = None
 
     def _key(self, sid: str) -> str:
         return f"{PREFIX}:session:{sid}"
+
+    def _caller_key(self, caller: str) -> str:
+        return f"{PREFIX}:caller:{caller}"
+
+    def _touch_caller(self, pipe: Any, session: Session) -> None:
+        """Queue "used now" for the session in its caller's set (only if it is still there)."""
+        owned = self._caller_key(session.client_key)
+        pipe.zadd(owned, {session.id: time.time()}, xx=True)
+        pipe.expire(owned, self.idle_timeout)
+
+    def _keep_local(self, session: Session) -> None:
+        """Hold this worker's copy, dropping idle copies (no stream, nothing in flight) past max_local."""
+        if len(self.local) >= self.max_local:
+            idle = [k for k, s in self.local.items() if not (s.stream_open or s.in_flight or s.pending)]
+            for old in idle[: self.max_local // 10 or 1]:
+                self.local.pop(old, None)
+        self.local[session.id] = session
 
     def _listen(self) -> None:
         """One pub/sub connection per worker; delivers bus messages to local sessions."""
@@ -77,10 +99,7 @@ class RedisSessionStore:
         session = self.local.get(sid)
         if session is None or session.closed:
             session = Session(id=sid, transport=state["transport"], bus=self)
-            if len(self.local) >= self.max_local:
-                for old in [k for k, s in self.local.items() if not s.stream_open][: self.max_local // 10 or 1]:
-                    self.local.pop(old, None)
-            self.local[sid] = session
+            self._keep_local(session)
         for name in Session.PERSISTED:
             if name in state:
                 setattr(session, name, state[name])
@@ -88,11 +107,20 @@ class RedisSessionStore:
         return session
 
     def create(self, transport: str, **attrs: Any) -> Session:
-        """A new session, visible to every worker."""
+        """A new session, visible to every worker; the caller's least recently used ones past the cap end."""
         self._ensure_listener()
         session = Session(id=secrets.token_urlsafe(32), transport=transport, bus=self, **attrs)
-        self.local[session.id] = session
-        self.save(session)
+        self._keep_local(session)
+        now, owned, cut = time.time(), self._caller_key(session.client_key), -(self.max_per_caller + 1)
+        pipe = self.redis.pipeline()  # MULTI/EXEC: concurrent creates of one caller each see a consistent set
+        pipe.set(self._key(session.id), json.dumps(self._state(session)), ex=self.idle_timeout)
+        pipe.zremrangebyscore(owned, "-inf", now - self.idle_timeout)  # idled out: their keys have expired
+        pipe.zadd(owned, {session.id: now})
+        pipe.zrange(owned, 0, cut)
+        pipe.zremrangebyrank(owned, 0, cut)
+        pipe.expire(owned, self.idle_timeout)
+        for evicted in pipe.execute()[3]:
+            self.delete(evicted.decode())
         return session
 
     def get(self, session_id: str | None) -> Session | None:
@@ -101,33 +129,50 @@ class RedisSessionStore:
             return None
         self._ensure_listener()
         key = self._key(session_id)
+        known = self.local.get(session_id)
         pipe = self.redis.pipeline()
         pipe.get(key)
         pipe.expire(key, self.idle_timeout)
-        raw, _ = pipe.execute()
+        if known is not None:
+            self._touch_caller(pipe, known)
+        raw = pipe.execute()[0]
         if raw is None:
             gone = self.local.pop(session_id, None)
             if gone is not None:
                 gone.close()
             return None
         session = self._load(session_id, raw)
+        if known is None:  # first use in this worker: its caller was not known before loading
+            pipe = self.redis.pipeline()
+            self._touch_caller(pipe, session)
+            pipe.execute()
         session.touch()
         return session
 
-    def save(self, session: Session) -> None:
-        """Write the negotiated state (idle TTL restarts)."""
+    @staticmethod
+    def _state(session: Session) -> dict[str, Any]:
         state = {name: getattr(session, name) for name in Session.PERSISTED}
         state["subscriptions"] = sorted(session.subscriptions)
-        self.redis.set(self._key(session.id), json.dumps(state), ex=self.idle_timeout)
+        return state
+
+    def save(self, session: Session) -> None:
+        """Write the negotiated state (idle TTL restarts)."""
+        self.redis.set(self._key(session.id), json.dumps(self._state(session)), ex=self.idle_timeout)
 
     def delete(self, session_id: str) -> bool:
         """End a session everywhere."""
-        existed = bool(self.redis.delete(self._key(session_id)))
-        self.publish(session_id, "close", {})
+        pipe = self.redis.pipeline()
+        pipe.get(self._key(session_id))
+        pipe.delete(self._key(session_id))
+        raw, existed = pipe.execute()
         local = self.local.pop(session_id, None)
+        caller = local.client_key if local is not None else json.loads(raw).get("client_key") if raw else None
+        if caller is not None:
+            self.redis.zrem(self._caller_key(caller), session_id)
+        self.publish(session_id, "close", {})
         if local is not None:
             local.close()
-        return existed or local is not None
+        return bool(existed) or local is not None
 
     def publish(self, session_id: str, kind: str, payload: Any) -> None:
         """Send a bus message to whichever worker holds the session's stream or waiting request."""

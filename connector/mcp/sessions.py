@@ -146,20 +146,34 @@ def _id_key(request_id: Any) -> str:
 
 
 class SessionStore:
-    """In-memory sessions with an idle timeout and a size cap."""
+    """In-memory sessions with an idle timeout, a cap per caller and a total cap.
 
-    def __init__(self, idle_timeout: float = 3600.0, max_sessions: int = 10000) -> None:
+    The caller is `Session.client_key`: the token subject, or the client address without auth. A caller
+    past `max_per_caller` loses its own least recently used session; at `max_sessions` the caller holding
+    the most sessions loses one. Nobody can push out another caller's sessions by opening many.
+    """
+
+    def __init__(self, idle_timeout: float = 3600.0, max_sessions: int = 10000, max_per_caller: int = 50) -> None:
         self.idle_timeout = idle_timeout
         self.max_sessions = max_sessions
+        self.max_per_caller = max_per_caller
         self._sessions: dict[str, Session] = {}
+        self._by_caller: dict[str, dict[str, Session]] = {}
         self._lock = gevent.lock.RLock()
 
     def create(self, transport: str, **attrs: Any) -> Session:
-        """A new session with a cryptographically random id."""
+        """A new session with a cryptographically random id, within the caps."""
         with self._lock:
             self._sweep()
             session = Session(id=secrets.token_urlsafe(32), transport=transport, **attrs)
             self._sessions[session.id] = session
+            own = self._by_caller.setdefault(session.client_key, {})
+            own[session.id] = session
+            while len(own) > self.max_per_caller:
+                self._evict_one(own, keep=session)
+            while len(self._sessions) > self.max_sessions:
+                heaviest = max(self._by_caller.values(), key=lambda group: len(group) - (session.id in group))
+                self._evict_one(heaviest, keep=session)
             return session
 
     def get(self, session_id: str | None) -> Session | None:
@@ -179,6 +193,11 @@ class SessionStore:
         """End and forget a session; False if unknown."""
         with self._lock:
             session = self._sessions.pop(session_id, None)
+            if session is not None:
+                group = self._by_caller.get(session.client_key, {})
+                group.pop(session_id, None)
+                if not group:
+                    self._by_caller.pop(session.client_key, None)
         if session is None:
             return False
         session.close()
@@ -187,12 +206,13 @@ class SessionStore:
     def __len__(self) -> int:
         return len(self._sessions)
 
+    def _evict_one(self, group: dict[str, Session], keep: Session) -> None:
+        """End the least recently used session of `group` (one without an open stream if any), never `keep`."""
+        victim = min((s for s in group.values() if s is not keep), key=lambda s: (s.stream_open, s.last_seen))
+        self.delete(victim.id)
+
     def _sweep(self) -> None:
         now = time.monotonic()
         for sid, s in list(self._sessions.items()):
             if now - s.last_seen > self.idle_timeout and not s.stream_open:
                 self.delete(sid)
-        if len(self._sessions) >= self.max_sessions:
-            idle = sorted((s for s in self._sessions.values() if not s.stream_open), key=lambda s: s.last_seen)
-            for s in idle[: max(1, len(self._sessions) - self.max_sessions + 1)]:
-                self.delete(s.id)

@@ -37,7 +37,7 @@ def open_stream() -> Response:
         return refused
     ext = _ext()
     key = client_key()
-    refused = ext.gate.refuse(key)
+    refused = ext.gate.refuse(key) or ext.new_sessions.refuse(key)
     if refused is not None:
         return refused
     session = ext.sessions.create("sse", protocol_version="2024-11-05", subject=caller.subject, client_key=key)

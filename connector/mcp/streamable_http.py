@@ -96,7 +96,11 @@ def _initialize(msg: dict[str, Any], caller: Any) -> Response:
     except JsonRpcError as exc:
         exc.id = msg["id"]
         return json_response(exc.to_wire(), 400)
-    session = ext.sessions.create("streamable", subject=caller.subject, client_key=client_key(), **attrs)
+    key = client_key()
+    refused = ext.new_sessions.refuse(key, msg["id"])
+    if refused is not None:
+        return refused
+    session = ext.sessions.create("streamable", subject=caller.subject, client_key=key, **attrs)
     ext.log_first_contact(session, request)
     return json_response(jsonrpc.result(msg["id"], result), headers={SESSION_HEADER: session.id})
 
