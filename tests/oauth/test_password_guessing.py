@@ -144,3 +144,45 @@ def test_unknown_user_wrong_password_and_locked_account_are_indistinguishable(ap
     assert answers["locked"][0] == 401 and "try again later" in answers["locked"][1]
     reasons = [e.detail["reason"] for e in audit_rows(app, "signin.failed")]
     assert reasons == ["unknown_user", "wrong_password", "locked"]
+
+
+@pytest.mark.integration
+def test_live_parallel_guesses_on_one_request_never_exceed_the_cap(server_factory, pg_url):
+    """gunicorn + gevent on PostgreSQL: 12 wrong passwords posted at once on one pending request (the CSRF
+    token is rotated only after a check, so all of them pass it); at most 5 are checked."""
+    import threading
+
+    import requests
+
+    seed = flow.make_app(pg_url, ATTIO_API_KEY="test-attio-key")  # migrates the database
+    with seed.app_context():
+        seed.extensions["db"].session.add(User(id="u1", username="alice", password_hash=hash_password(PASSWORD)))
+        seed.extensions["db"].session.commit()
+    srv = server_factory(AUTH_DISABLED="false", RATE_LIMITS_ENABLED="false", DATABASE_URL=pg_url,
+                         ATTIO_API_KEY="test-attio-key", SIGNIN_LOCKOUT_THRESHOLD="1000")
+    browser = requests.Session()
+    reg = browser.post(f"{srv.url}/oauth/register", json={"redirect_uris": [flow.REDIRECT],
+                                                           "token_endpoint_auth_method": "none"}, timeout=10).json()
+    page = browser.get(srv.url + flow.authorize_url(flow.authorize_params(
+        reg["client_id"], flow.pkce_pair()[1], resource=srv.mcp_url)), timeout=10)
+    assert page.status_code == 200, page.text[:300]
+    form = {**flow.hidden_fields(page.text), "decision": "allow", "username": "alice"}
+    start, statuses = threading.Barrier(12), []
+
+    def guess(i: int) -> None:
+        start.wait()
+        resp = requests.post(f"{srv.url}/oauth/authorize", data={**form, "password": f"guess-{i}"},
+                             cookies=browser.cookies, allow_redirects=False, timeout=30)
+        statuses.append(resp.status_code)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(statuses) == 12 and set(statuses) <= {401, 403, 429}, statuses
+    checked = [e for e in audit_rows(seed, "signin.failed") if e.detail["reason"] == "wrong_password"]
+    assert 1 <= len(checked) <= 5, len(checked)
+    (pending,) = flow.rows(seed, PendingAuthorization)
+    assert pending.failed_signins <= 5
+    assert srv.alive()
