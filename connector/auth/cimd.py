@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import ResponseCacheControl
 from werkzeug.http import parse_cache_control_header
 
-from .cimd_fetch import BUSY, FetchError, FetchGate, fetch
+from .cimd_fetch import BUSY, FETCH_FAILED, FetchError, FetchGate, fetch
 from .clients import RedirectError, check_redirect_uri_policy
 from .models import OAuthClient, aware
 
@@ -118,8 +118,8 @@ def _download(url: str) -> tuple[dict[str, Any], timedelta]:
                         ca_bundle=cfg["CIMD_CA_BUNDLE"])
         try:
             doc = json.loads(got.body)
-        except ValueError:
-            raise CimdError("the client metadata document is not JSON") from None
+        except ValueError:  # as for any other fetch failure, the page does not say what came back
+            raise CimdError(FETCH_FAILED) from None
         return validate_document(url, doc), cache_lifetime(got.cache_control)
     except FetchError as exc:
         if str(exc) == BUSY:  # our own limit, not the host's fault: nothing to remember

@@ -6,7 +6,6 @@ cookie; its answer is a 303.
 """
 from __future__ import annotations
 
-import hmac
 import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -20,6 +19,7 @@ from sqlalchemy import update
 from . import signin, store, upstream
 from .audit import audit
 from .cimd import CimdError, is_cimd_client_id, load_cimd_client
+from .consent import client_context, still_as_shown
 from .models import PendingAuthorization, aware
 from .ratelimit import limit
 from .server import Principal, StoredRequest, random_id
@@ -78,7 +78,6 @@ def _error_redirect(err: OAuth2Error, status: int = 302) -> Response:
 # Known callbacks of hosted clients (ChatGPT); other self-registered redirect URIs are not vouched for.
 TRUSTED_REDIRECT_PREFIXES = ("https://chatgpt.com/connector_platform_oauth_redirect",
                              "https://chatgpt.com/connector/oauth/", "https://platform.openai.com/apps-manage/oauth")
-KNOWN_CLIENT_DOMAINS = ("chatgpt.com", "openai.com")
 
 
 def _trusted_redirect(uri: str) -> bool:
@@ -102,29 +101,6 @@ def _authorize_error(err: OAuth2Error) -> Response:
                       "sent back to it.", f"{err.error}: {err.description or ''}".strip())
 
 
-def _known_host(host: str) -> bool:
-    return any(host == d or host.endswith(f".{d}") for d in KNOWN_CLIENT_DOMAINS)
-
-
-def _client_context(client: Any, redirect_uri: str) -> dict[str, Any]:
-    parts = urlsplit(redirect_uri)
-    host = parts.hostname or ""
-    shown = f"{host}:{parts.port}" if parts.port else host  # on loopback the port is what tells apps apart
-    warnings = []
-    if host in ("127.0.0.1", "localhost", "::1"):
-        warnings.append("This client redirects to your own computer (localhost). Allow it only if you started it.")
-    if client.row.source == "cimd":
-        # Anyone can publish a document naming itself "ChatGPT"; only a known host's document is vouched for.
-        doc_host = urlsplit(client.client_id).hostname or ""
-        if not (_known_host(doc_host) and _known_host(host)):
-            warnings.append(f"This client is described by a document on {doc_host}; its name is not verified.")
-    elif not _known_host(host):
-        warnings.append("This client registered itself; its name is not verified.")
-    return {"name": client.name, "client_id": client.client_id, "redirect_host": shown,
-            "client_uri": client.meta.get("client_uri"),
-            "kind": "metadata document" if client.row.source == "cimd" else "registered", "warnings": warnings}
-
-
 def _render_consent(grant: Any, pending: PendingAuthorization, csrf: str, error: str | None = None,
                     status: int = 200) -> Response:
     redirect_uri = pending.redirect_uri or ""  # decided (and stored) when the request was first validated
@@ -134,7 +110,7 @@ def _render_consent(grant: Any, pending: PendingAuthorization, csrf: str, error:
     scopes = [{"name": s, "title": SCOPE_TEXT[s][0], "description": SCOPE_TEXT[s][1]}
               for s in (grant.request.scope or "").split() if s in SCOPE_TEXT]
     mode = current_app.config["MODE"]
-    return page("authorize.html", status, client=_client_context(grant.client, redirect_uri), scopes=scopes,
+    return page("authorize.html", status, client=client_context(grant.client, redirect_uri), scopes=scopes,
                 mode=mode, needs_signin=mode == "api_key", signed_in_as="Demo user" if mode == "demo" else None,
                 form={"action": f"{store.issuer()}/oauth/authorize", "pending_id": pending.id, "csrf_token": csrf},
                 error=error)
@@ -206,13 +182,6 @@ def _stored(pending: PendingAuthorization) -> StoredRequest:
                          decided_redirect_uri=pending.redirect_uri)
 
 
-def _client_unchanged(pending: PendingAuthorization) -> bool:
-    """The client is still described as it was on the consent page (nobody re-fetched a changed document)."""
-    client = store.query_client(pending.client_id)
-    return client is not None and bool(pending.client_fingerprint) and \
-        hmac.compare_digest(client.fingerprint, pending.client_fingerprint or "")
-
-
 def _client_changed_page() -> Response:
     return error_page(409, "This app changed while you were deciding",
                       "Its details changed after the consent page was shown, so it was not given access. "
@@ -221,7 +190,7 @@ def _client_changed_page() -> Response:
 
 def _finish(pending: PendingAuthorization, principal: Principal | None, status: int) -> Response:
     """Mint the code (or the access_denied answer) for the stored request and send the browser back."""
-    if principal is not None and not _client_unchanged(pending):
+    if principal is not None and not still_as_shown(pending):
         return _client_changed_page()
     stored = _stored(pending)
     try:
@@ -262,7 +231,7 @@ def decide() -> Response:
         if not _consume(pending):
             return error_page(409, "Already answered", "This request was already answered.")
         return _finish(pending, None, 303)
-    if not _client_unchanged(pending):
+    if not still_as_shown(pending):
         _consume(pending)
         return _client_changed_page()
     mode = current_app.config["MODE"]
