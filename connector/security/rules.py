@@ -7,6 +7,9 @@ weight ≥ 1.0 flags on its own; weaker ones (a line starting "System:", "you mu
 carries data) only count together. To tune: change a weight here, or the threshold in the
 settings, and run `pytest tests/security -q -s` to see precision and recall move.
 
+The rules here are the English core; `directives.py` adds who is addressed and what is asked of the
+model, `multilingual.py` the same kinds of attack in other languages; `screen.py` uses all three.
+
 Patterns are written in lowercase English spelling (accents as `[eé]`-style classes). `canonical`
 rules also run on the de-obfuscated view (`unicode.canonical`), where "l" is folded into "i";
 `fold` applies the same folding to the pattern.
@@ -38,6 +41,8 @@ class Rule:
     weight: float
     pattern: str
     canonical: bool = True
+    script: str = ""  # "cjk", "cyrillic" or both ("cjk|cyrillic"): only tried on text in that script
+    needs: tuple[str, ...] = ()  # when set, only tried on text containing one of these (lowercase) strings
 
 
 OVERRIDE_VERB = words(r"ignor(?:e|es|ing)", "disregard", "forget", "override", "overrule", "bypass", "skip",
@@ -60,12 +65,14 @@ BULK_VERB = words("send", "forward", "gather", "collect", "compile", "extract", 
                   "list", "reveal", "give me", "output", "print", "paste", "sync")
 SEND_VERB = words("send", "forward", "e-?mail", "mail", "post", "upload", "export", "transmit", "share", "leak",
                   "copy", "dump", "exfiltrate", "submit", "paste", "sync")
-MODEL = words("ai", "a\\.i\\.", "assistant", "chatgpt", r"gpt-?\d*", "claude", "copilot", "gemini", "llm",
+MODEL = words("ai", "a\\.i\\.", "assistant", "chatgpt", r"gpt-?\d*\w*", "claude", "copilot", "gemini", "llm",
               "language model", "chatbot", "ai agent", "ai model", "bot", "agent", "model")
 GENERIC_TOOL = (r"(?:delete|remove|update|create|send|export|upsert|merge|add)_(?:record|note|task|company|person|"
                 r"people|deal|entry|entries|list|email|comment|contact|data|all)s?")
 EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 URL = r"https?://\S+"
+DATA_PARAM = (r"(?:data|d|q|payload|p|c|contacts?|emails?|info|secret|token|key|leak|exfil|content|msg|message|m|text|"
+              r"x|u|user|conv|history|chat|body|summary|list|names?|deals?|notes?|v|val|value|r|result|e|s)")
 
 RULES: tuple[Rule, ...] = (
     # -- overriding the model's instructions -------------------------------------------------------
@@ -82,23 +89,6 @@ RULES: tuple[Rule, ...] = (
     Rule("blanket_response", "override", 0.5, seq(words("reply", "respond", "answer"), words("every", "all", "any"),
                                                   words(r"questions?", r"messages?", r"requests?", r"prompts?",
                                                         r"queries", "query"), gap=1)),
-    Rule("ignore_instructions_es", "override", 1.2,
-         seq(words("ignora", "ignore", "ignorar", "ignoren", "olvida", "olvide", "olvidar", "olviden", "omite",
-                   "descarta", "haz caso omiso"),
-             words("instrucciones", "indicaciones", "[oó]rdenes", "reglas", "directrices", "consignas"), gap=3)),
-    Rule("ignore_instructions_fr", "override", 1.2,
-         seq(words("ignore[rz]?", "oublie[rz]?", "ne tenez pas compte", "ne tiens pas compte", "fais abstraction"),
-             words("les", "vos", "tes", "ces", "des", "de vos", "de tes", "des"),
-             words("instructions", "consignes", "directives", "r[eè]gles", "ordres"), gap=1)),
-    Rule("ignore_instructions_de", "override", 1.2,
-         seq(words("ignorier(?:e|en|t)?", "vergiss", "vergessen sie", "missachte(?:n)?", "[uü]bergehe"),
-             words("anweisungen", "instruktionen", "befehle", "regeln", "vorgaben", "anordnungen"), gap=3)),
-    Rule("ignore_instructions_pt", "override", 1.2,
-         seq(words("ignore", "ignora", "ignorar", "esque[cç]a", "esquece", "desconsidere", "desconsidera"),
-             words("instru[cç][oõ]es", "regras", "diretrizes", "ordens", "comandos"), gap=3)),
-    Rule("ignore_instructions_it_nl", "override", 1.2,
-         seq(words("ignora", "ignorare", "dimentica", "negeer", "vergeet"),
-             words("istruzioni", "regole", "instructies", "regels"), gap=3)),
     Rule("new_instructions", "override", 0.7,
          words("new", "updated", "revised", "additional", "secret", "hidden", "real", "true")
          + r"\W+(?:system\W+)?" + words("instructions", r"directives?", "orders", "commands", "prompt")
@@ -146,10 +136,6 @@ RULES: tuple[Rule, ...] = (
          r"|\blet'?s\W+play\W+a\W+game\b|\b(?:act|behave|respond)\W+as\W+(?:if\W+you\W+(?:were|are)\W+)?"
          r"(?:an?\W+|my\W+|the\W+)?(?:unrestricted|unfiltered|uncensored|jailbroken|evil|dan|system|root|"
          r"superuser)\b"),
-    Rule("identity_switch_ml", "role", 0.8, words("ahora eres", "ahora act[uú]as?", "tu es maintenant",
-                                                  "vous [eê]tes maintenant", "d[eé]sormais tu", "du bist (?:jetzt|nun)",
-                                                  "ab sofort bist du", "agora (?:voc[eê] [eé]|[eé]s)", "ora sei",
-                                                  "adesso sei", "je bent nu")),
     Rule("unrestricted_ai", "role", 0.5, r"\b(?:with\W+no|without(?:\W+any)?|no|sin|ohne|sans|sem|senza|zonder)\W+"
          + words("restrictions", "limits", "filters", "rules", "restricciones", "regeln", "regras", "reglas",
                  "restrizioni", "beperkingen", "limites", "filtros", "filtering", "censorship")
@@ -194,29 +180,24 @@ RULES: tuple[Rule, ...] = (
                                                     "tutte"), gap=2)),
     Rule("exfil_bulk", "exfiltration", 0.6, seq(BULK_VERB, ALL, DATA_NOUN, gap=3) + "|"
          + words("e-?mail", "mail") + r"\W+" + seq(ALL, DATA_NOUN, gap=2)),
-    Rule("exfil_bulk_ml", "exfiltration", 0.6, seq(words(r"env[ií]a\w*", r"env[ií]e\w*", r"envoy\w*", "sende",
-                                                         "senden", r"schick\w*", r"invia\w*", "stuur", "manda",
-                                                         "mande", r"reenv\w*", r"transf[eé]r\w*"),
-                                                   words(r"contact\w*", r"kontakt\w*", "clientes?", "clients?",
-                                                         "kunden", "datos", "donn[ée]es", "daten", "dados", "dati",
-                                                         r"registr\w*", "liste", "lista", "contatti", "contacten",
-                                                         "klanten", "contatos"), gap=3)),
     Rule("exfil_destination", "exfiltration", 0.5,
          seq(SEND_VERB + "|" + words(r"env[ií]a\w*", r"envoy\w*", "sende", r"invia\w*", "stuur", r"envie\w*"),
              words("to", "at", "into", "via", "onto", "a", "à", "an", "para", "naar")
              + r"\W+(?:" + EMAIL + "|" + URL + ")", gap=8), canonical=False),
     Rule("email_everyone", "exfiltration", 0.6, r"\b(?:e-?mail|message|text|spam|dm)\W+(?:every|all|each)\W*"
          r"(?:one|body|customers?|contacts?|clients?|leads?|persons?|people|users?|records?)\b"),
-    Rule("url_data", "exfiltration", 0.7, r"https?://[^\s)\]\"'>]+\?[^\s)\]\"'>]*?\b(?:data|d|q|payload|p|c|"
-         r"contacts?|emails?|info|secret|token|key|leak|exfil|content|msg|text|x|u|user|conv|history|chat)="
-         r"(?:[^&\s)\]\"'>]*(?:[{}<$\[]|%7b|%24|%3c)|[a-z0-9+/=_%-]{40,}|[a-z0-9]+(?:_[a-z0-9]+){2,}(?=[&\s)\]\"'>]|$)"
-         r"|(?=[&\s)\]\"'>]|$))", canonical=False),
+    # A URL with a slot for the model to fill: any parameter holding a template or placeholder, or a
+    # data-named one holding an encoded blob, a SNAKE_CASE placeholder or nothing at all.
+    Rule("url_data", "exfiltration", 0.7, r"https?://[^\s)\]\"'>]+\?(?:[^\s)\]\"'>]*?[?&])?(?:[\w.-]+="
+         r"[^&\s)\]\"'>]*(?:[{}<$\[]|%7b|%24|%3c|%5b)|" + DATA_PARAM + r"=(?:[a-z0-9+/=_%-]{40,}"
+         r"|[a-z0-9]+(?:_[a-z0-9]+){2,}(?=[&\s)\]\"'>]|$)|(?=[&\s)\]\"'>]|$)))", canonical=False),
     Rule("embed_in_url", "exfiltration", 0.6, seq(words("append", "add", "include", "put", "insert", "encode",
                                                         "attach", "replace"),
                                                   words("to", "in", "into", "after", "inside"),
-                                                  r"(?:the\W+|this\W+|that\W+)?" + words("url", "link", "query",
-                                                                                         "image", "address", "src"),
-                                                  gap=8)),
+                                                  r"(?:the\W+|this\W+|that\W+)?(?:" + words(
+                                                      "url", "link", "query", "image", "address", "src") + "|https?://)",
+                                                  gap=8)
+         + r"|https?://\S+=\s+(?:followed\W+by|plus|then\W+(?:add|append)|and\W+(?:then\W+)?(?:add|append)|with)\b"),
     Rule("fetch_url", "exfiltration", 0.5, r"\b(?:fetch|visit|open|load|browse\W+to|navigate\W+to|request|ping|curl|"
          r"call|get)\W+(?:the\W+)?(?:url\W+|link\W+|page\W+)?https?://", canonical=False),
     Rule("model_timing", "target", 0.5, r"\b(?:before|after|when|while)\W+(?:answering|responding|replying|asked|"

@@ -1,34 +1,34 @@
 """Invisible characters out, and a de-obfuscated view of text for the detector.
 
 `strip_invisible` removes the characters used to hide instructions from a human reader while a
-model still reads them: Unicode tag characters (U+E0000–E007F, "ASCII smuggling"), zero-width
-characters, bidirectional overrides and isolates, and the soft hyphen. What they hid is kept
-aside (`Hidden.text`) so the detector can read it too. Two legitimate uses survive: the tag
-sequence of a subdivision flag (🏴 + tags + cancel tag) and a zero-width joiner/non-joiner between
-two non-ASCII characters (emoji sequences, Indic and Persian scripts).
+model still reads them: Unicode tag characters (U+E0000–E007F, "ASCII smuggling"), variation
+selectors that carry bytes instead of choosing a glyph (`variation.py`), zero-width characters,
+bidirectional overrides and isolates, and the soft hyphen. What they hid is kept aside (`Hidden`)
+so the detector can read it too: what tags and selectors spell, and the text as a reader sees it
+once right-to-left overrides have reversed their spans. Legitimate uses survive: the tag sequence
+of a subdivision flag (🏴 + tags + cancel tag), emoji and ideographic variation sequences (❤️, 1️⃣,
+葛󠄀), and a zero-width joiner/non-joiner between two non-ASCII characters (emoji sequences, Indic
+and Persian scripts).
 
-`canonical` folds look-alikes (full-width forms, accents, Cyrillic/Greek homoglyphs), leetspeak,
-s p a c e d and hy-phen-ated letters into plain lowercase, with a map back to the original offsets.
+`canonical` folds look-alikes (UTS #39 confusables, full-width forms, accents: `homoglyphs.py`),
+leetspeak, s p a c e d and hy-phen-ated letters into plain lowercase, with a map back to the
+original offsets.
 """
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
+from . import variation
+from .homoglyphs import fold_char
+
 INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
-                       "\U000e0000-\U000e007f]")
+                       "\U000e0000-\U000e007f\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 FLAG = re.compile("\U0001f3f4[\U000e0030-\U000e0039\U000e0061-\U000e007a]{1,7}\U000e007f")
 JOINERS = "\u200c\u200d"
 BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-RTL_OVERRIDE = re.compile("\u202e([^\u202a-\u202e\u2066-\u2069]*)")
-
-# Latin look-alikes from Cyrillic and Greek (lowercase; the text is lowercased first).
-CONFUSABLES = str.maketrans({
-    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
-    "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "ɡ": "g", "һ": "h",
-    "ո": "n", "ս": "u", "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
-    "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "ss"})
+# A right-to-left override reverses what follows it up to the next bidi control or paragraph end.
+RTL_OVERRIDE = re.compile("\u202e([^\u202a-\u202e\u2066-\u2069\n]*)")
 # Leetspeak, applied only next to a letter. "l" is folded to "i" as well (see rules.fold).
 LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "i"}
 NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -42,7 +42,7 @@ OBFUSCATION_HINT = re.compile(r"[^\x00-\x7f]|[a-z][0-9@$!|]|[0-9@$!|][a-z]|(?:\b
 
 @dataclass
 class Hidden:
-    """What `strip_invisible` removed: counts per kind, and the text the tag characters spelled."""
+    """What `strip_invisible` removed: counts per kind, and what the removed characters hid."""
 
     tags: int = 0
     zero_width: int = 0
@@ -51,11 +51,13 @@ class Hidden:
     soft_hyphen: int = 0
     text: str = ""
     reversed_text: list[str] = field(default_factory=list)
+    selectors: int = 0
+    selector_text: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         """How many characters were removed."""
-        return self.tags + self.zero_width + self.bidi + self.soft_hyphen
+        return self.tags + self.zero_width + self.bidi + self.soft_hyphen + self.selectors
 
 
 def _keep_joiner(text: str, i: int) -> bool:
@@ -64,20 +66,31 @@ def _keep_joiner(text: str, i: int) -> bool:
         and not before.isspace() and not after.isspace() and not INVISIBLE.match(after)
 
 
+def _visual(text: str) -> str:
+    """`text` as a reader sees it: each right-to-left override's span reversed, controls removed."""
+    return INVISIBLE.sub("", RTL_OVERRIDE.sub(lambda m: m.group(1)[::-1], text))
+
+
 def strip_invisible(text: str) -> tuple[str, Hidden | None]:
     """`text` without hiding characters, and what was removed (None when nothing was)."""
     if not INVISIBLE.search(text):
         return text, None
     flags = [m.span() for m in FLAG.finditer(text)]
-    hidden, out, spelled = Hidden(), [], []
-    hidden.reversed_text = [m.group(1)[::-1] for m in RTL_OVERRIDE.finditer(text) if m.group(1).strip()]
-    for i, ch in enumerate(text):
-        if not INVISIBLE.match(ch) or any(a <= i < b for a, b in flags):
-            out.append(ch)
-            continue
+    hidden, out, spelled, selector_values, pos = Hidden(), [], [], [], 0
+    for m in INVISIBLE.finditer(text):
+        i, ch = m.start(), m.group(0)
         code = ord(ch)
-        if ch in JOINERS and _keep_joiner(text, i):
-            out.append(ch)
+        if any(a <= i < b for a, b in flags):
+            continue
+        if variation.SELECTOR.match(ch):
+            if variation.is_kept(text, i):
+                if i + 1 < len(text) and variation.SELECTOR.match(text[i + 1]):
+                    selector_values.append(variation.value(ch))  # the first byte of a smuggled run
+                continue
+            hidden.selectors += 1
+            selector_values.append(variation.value(ch))
+        elif ch in JOINERS and _keep_joiner(text, i):
+            continue
         elif code >= 0xE0000:
             hidden.tags += 1
             if 0x20 <= code - 0xE0000 <= 0x7E:
@@ -90,9 +103,16 @@ def strip_invisible(text: str) -> tuple[str, Hidden | None]:
             hidden.zero_width += 1
             if i and i + 1 < len(text) and text[i - 1].isalnum() and text[i + 1].isalnum():
                 hidden.zero_width_in_words += 1
-    hidden.text = "".join(spelled)
+        out.append(text[pos:i])
+        pos = i + 1
     if not hidden.total:
         return text, None
+    out.append(text[pos:])
+    hidden.text = "".join(spelled)
+    if "\u202e" in text:
+        hidden.reversed_text = [_visual(text)]
+    if selector_values:
+        hidden.selector_text = variation.decode(selector_values)
     return "".join(out), hidden
 
 
@@ -109,19 +129,19 @@ def canonical(text: str) -> tuple[str, list[int] | None]:
         view = text.lower()
     else:
         chars: list[str] = []
-        origin, pos = [], 0
+        origin, pos, aligned = [], 0, True
         for m in NON_ASCII.finditer(text):
             chars.append(text[pos:m.start()].lower())
             origin.extend(range(pos, m.start()))
-            decomposed = unicodedata.normalize("NFKD", m.group(0))
-            out = "".join(c for c in decomposed if not unicodedata.combining(c)).lower().translate(CONFUSABLES)
+            out = fold_char(m.group(0))
+            aligned = aligned and len(out) == 1
             chars.append(out)
             origin.extend([m.start()] * len(out))
             pos = m.end()
         chars.append(text[pos:].lower())
         origin.extend(range(pos, len(text)))
         view = "".join(chars)
-        if len(view) == len(text):
+        if aligned:
             origin = None
     view = LEET_NEXT_TO_LETTER.sub(lambda m: LEET[m.group(0)], view).replace("l", "i")
     drop: set[int] = set()
