@@ -88,6 +88,15 @@ def when_ready(server):
     sys.stdout.flush()
 
 
+def post_worker_init(worker):
+    """Each worker purges the OAuth store on its own jittered timer (PURGE_INTERVAL_SECONDS; 0 disables)."""
+    app = worker.wsgi
+    if "db" in getattr(app, "extensions", {}):
+        from connector.auth.purge import start_timer
+
+        start_timer(app)
+
+
 def on_exit(server):
     """Stop the demo Attio with the server."""
     if _demo is not None:

@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from .auth import store
+from .auth import credentials, purge, store
 from .auth.audit import audit
 from .auth.crypto import hash_password
 from .auth.models import Grant, OAuthClient, Token, User
@@ -17,7 +17,8 @@ from .auth.models import Grant, OAuthClient, Token, User
 users = AppGroup("users", help="Local accounts that may sign in (api_key mode).")
 clients = AppGroup("clients", help="Registered OAuth clients.")
 tokens = AppGroup("tokens", help="Issued grants and tokens.")
-db_cli = AppGroup("db", help="The OAuth store's schema.")
+db_cli = AppGroup("db", help="The OAuth store's schema and housekeeping.")
+keys = AppGroup("keys", help="The keys that encrypt stored Attio credentials.")
 
 
 def _session():
@@ -160,6 +161,26 @@ def db_upgrade() -> None:
     click.echo("database is up to date")
 
 
+@db_cli.command("purge")
+def db_purge() -> None:
+    """Delete expired requests, codes, tokens and dead grants; wipe Attio credentials no live grant uses."""
+    counts = purge.purge()
+    click.echo("purged: " + ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items()))
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored Attio credential under the newest key (the first of ENCRYPTION_KEYS, else
+    SECRET_KEY); run it after adding a key, before dropping the old one from the fallbacks."""
+    counts = credentials.rotate_all()
+    newest = store.keyring().key_ids[0]
+    click.echo(f"re-encrypted {counts['rotated']} credential(s) under key {newest}; "
+               f"{counts['current']} already under it; {counts['unreadable']} unreadable")
+    if counts["unreadable"]:
+        raise click.ClickException(f"no configured key opens {counts['unreadable']} credential(s): keep the key they "
+                                   "were encrypted with in SECRET_KEY_FALLBACKS or ENCRYPTION_KEYS and run this again")
+
+
 @click.command("check")
 @with_appcontext
 def check() -> None:
@@ -191,5 +212,5 @@ def check() -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the command groups to the app's CLI."""
-    for group in (users, clients, tokens, db_cli, check):
+    for group in (users, clients, tokens, db_cli, keys, check):
         app.cli.add_command(group)

@@ -136,6 +136,8 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "ATTIO_OAUTH_URL": (_url, "https://app.attio.com"),
     "ATTIO_ALLOWED_WORKSPACE_IDS": (_list, []),
     "UPSTREAM_INTROSPECT_SECONDS": (_int(0, 86400), 300),
+    "PURGE_INTERVAL_SECONDS": (_float(0, 7 * 86400), 3600.0),
+    "PURGE_GRACE_SECONDS": (_int(0, 30 * 86400), 3600),
     "RATE_LIMITS_ENABLED": (_bool, True),
     "RATE_LIMIT_REGISTER": (_str, "20/hour"),
     "RATE_LIMIT_AUTHORIZE": (_str, "60/minute"),

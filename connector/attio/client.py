@@ -9,6 +9,7 @@ merging, request re-validation, cookie extraction and hooks. It builds a
 """
 from __future__ import annotations
 
+import copy
 import json as _json
 import logging
 import os
@@ -116,6 +117,13 @@ class AttioClient(AttioEndpoints):
         self._proxies = settle_environment(self.session, self.base_url)
         self._headers = {**self.session.headers, "User-Agent": USER_AGENT, "Accept": "application/json",
                          "Authorization": f"Bearer {token}"}
+        self.on_unauthorized: Callable[[], None] | None = None
+
+    def bound(self, on_unauthorized: Callable[[], None]) -> "AttioClient":
+        """This client (same session and pool) for one caller: `on_unauthorized()` runs when Attio answers 401."""
+        twin = copy.copy(self)
+        twin.on_unauthorized = on_unauthorized
+        return twin
 
     @property
     def proxies(self) -> dict[str, str]:
@@ -190,6 +198,8 @@ class AttioClient(AttioEndpoints):
                 elif resp.status_code in _RETRY_STATUSES:
                     retryable, delay = idempotent, _backoff(attempt)
                 else:
+                    if resp.status_code == 401:
+                        self._report_unauthorized(failure)
                     raise failure
             out_of_budget = self._clock() - start + delay > self.retry_budget
             if not retryable or attempt >= self.max_attempts or out_of_budget:
@@ -197,6 +207,17 @@ class AttioClient(AttioEndpoints):
             log.warning("attio %s %s failed (%s); retry %d in %.2fs", method, path,
                         failure.code or failure.status, attempt, delay)
             (self._sleep or time.sleep)(delay)
+
+    def _report_unauthorized(self, failure: AttioError) -> None:
+        """Attio no longer accepts the token: tell the caller's owner, and say so in the error."""
+        if self.on_unauthorized is None:
+            return
+        try:
+            self.on_unauthorized()
+        except Exception:  # the tool still gets Attio's 401; the callback's own failure is only logged
+            log.exception("the handler for Attio's 401 failed")
+            return
+        failure.reconnect = True
 
     def _describe(self, exc: Exception) -> str:
         """A short, secret-free reason for a network failure."""

@@ -48,6 +48,7 @@ class AttioError(Exception):
         self.code = code
         self.type = type
         self.attempts = attempts
+        self.reconnect = False  # set when our grant was revoked because of this error: the person must reconnect
 
     def _label(self) -> str:
         """'HTTP 400, code filter_error' — whichever parts are known."""
@@ -85,6 +86,10 @@ class AttioAuthError(AttioError):
     def tool_message(self) -> str:
         """Say whether to re-link, grant a scope, or that a plan limit applies."""
         said = _sentence(self.message)
+        if self.status == 401 and self.reconnect:
+            return (f"Attio no longer accepts this connection's credential (HTTP 401, {self.code or 'unauthorized'}): "
+                    f"{said} The connection has been closed on this server: reconnect the Attio app (sign in to "
+                    "Attio again) to continue.")
         if self.status == 401:
             return (f"Attio rejected the credential (HTTP 401, {self.code or 'unauthorized'}): {said} "
                     "Re-link the Attio account, or check the API key this server is configured with.")

@@ -61,7 +61,7 @@ class AttioServices:
         return credential or self._default_token
 
     def attio_for(self, caller: Any) -> AttioClient:
-        """The (reused) client for the caller's credential."""
+        """The (reused) client for the caller's credential, bound to the caller's 401 callback if it has one."""
         token = self.token_for(caller)
         if not token:
             raise LookupError("no Attio credential is linked to this grant")
@@ -75,7 +75,8 @@ class AttioServices:
                     self._clients.popitem(last=False)
             else:
                 self._clients.move_to_end(key)
-        return client
+        on_unauthorized = getattr(caller, "on_upstream_unauthorized", None)
+        return client.bound(on_unauthorized) if on_unauthorized is not None else client
 
     def cached(self, caller: Any, key: str, produce: Callable[[], Any], ttl: int | None = None) -> Any:
         """`produce()` once per TTL per tenant; the key carries the credential's fingerprint."""

@@ -16,6 +16,7 @@ EVENTS = frozenset({
     "signin.succeeded", "signin.failed", "signin.locked", "consent.granted", "consent.denied",
     "token.issued", "token.refreshed", "token.revoked", "grant.revoked",
     "code.replayed", "refresh.reused", "upstream.linked", "upstream.failed", "upstream.revoked",
+    "upstream.revoke_failed", "store.purged",
     "ratelimit.hit", "auth.failed", "screening.flagged",
 })
 

@@ -1,12 +1,14 @@
 """The SQLAlchemy engine and session for the OAuth store: SQLite by default, PostgreSQL via DATABASE_URL."""
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 
@@ -43,6 +45,7 @@ class Database:
         kwargs: dict[str, Any] = {"pool_pre_ping": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
+            private_sqlite_file(url)
         self.engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -71,6 +74,24 @@ class Database:
         from . import models  # noqa: F401  (registers the tables)
 
         Base.metadata.create_all(self.engine)
+
+
+def private_sqlite_file(url: str) -> None:
+    """Create the SQLite file owner-only (0600), and tighten an existing one and its -wal/-shm companions.
+
+    It holds token hashes, encrypted Attio tokens and the audit log; SQLite itself would create it
+    world-readable under the usual umask. SQLite gives the -wal and -shm files the database file's mode.
+    """
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        for name in (path, f"{path}-wal", f"{path}-shm"):
+            if os.path.exists(name) and os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
+    except OSError as exc:  # e.g. a file owned by another account: SQLite reports what matters on connect
+        logging.getLogger("connector.auth").warning("could not make the SQLite file owner-only: %s", exc.strerror)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, record: Any) -> None:

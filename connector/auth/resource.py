@@ -6,12 +6,13 @@ was sent); a token without the needed scope gets 403 `insufficient_scope` naming
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Callable
 
-from flask import Request, Response, current_app
+from flask import Flask, Request, Response, current_app
 
 from ..mcp.context import Caller
 from ..mcp.http_common import json_response
-from . import store
+from . import credentials, store
 from .models import Grant, UpstreamCredential, aware
 
 
@@ -57,16 +58,31 @@ def authenticate(request: Request) -> Caller | Response:
     scopes = frozenset(token.scope.split())
     if "attio:read" not in scopes:
         return challenge(request, 403, "insufficient_scope", "attio:read is required", scope="attio:read")
-    credential = None
+    credential, on_rejected = None, None
     if current_app.config["MODE"] == "attio_oauth":
         cred = session.get(UpstreamCredential, grant.upstream_credential_id) if grant.upstream_credential_id else None
         credential = store.keyring().decrypt(cred.ciphertext) if cred and cred.ciphertext and \
             cred.status == "active" else None
         if not credential:
             return challenge(request, 401, "invalid_token", "The Attio connection behind this token is gone; reconnect")
+        on_rejected = _attio_rejected(current_app._get_current_object(), cred.id)
     # The tool (and its Attio calls) or the stream runs next: give the pooled connection back first.
     store.db().release()
-    return Caller(subject=token.subject, scopes=scopes, credential=credential, client_id=token.client_id)
+    return Caller(subject=token.subject, scopes=scopes, credential=credential, client_id=token.client_id,
+                  on_upstream_unauthorized=on_rejected)
+
+
+def _attio_rejected(app: Flask, credential_id: str) -> Callable[[], None]:
+    """What an Attio 401 during a tool call does (attio_oauth): wipe the credential and revoke every grant that
+    uses it, so the client's next request gets our 401 challenge and it re-authorizes.
+
+    Called by the Attio client, possibly in a tool greenlet outside any request, hence its own app context.
+    """
+    def revoke() -> None:
+        with app.app_context():
+            credentials.wipe_rejected(credential_id)
+            store.revoke_where(upstream_credential_id=credential_id, reason="upstream_unauthorized")
+    return revoke
 
 
 def insufficient_scope(request: Request, caller: Caller, scope: str) -> Response | None:

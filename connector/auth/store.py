@@ -5,8 +5,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 
+from . import credentials
 from .clients import ClientView
 from .crypto import Keyring
 from .models import Grant, OAuthClient, Token, UpstreamCredential
@@ -59,23 +60,28 @@ def find_token(*, access: str | None = None, refresh: str | None = None) -> Toke
 
 
 def revoke_grant(grant_id: str, reason: str) -> None:
-    """Revoke a grant and every token of its family."""
+    """Revoke a grant and every token of its family; its Attio credential goes too once no live grant uses it."""
     session = db().session
     now = datetime.now(timezone.utc)
     session.execute(update(Grant).where(Grant.id == grant_id, Grant.revoked_at.is_(None))
                     .values(revoked_at=now, revoked_reason=reason))
     session.execute(update(Token).where(Token.grant_id == grant_id, Token.revoked_at.is_(None)).values(revoked_at=now))
     session.commit()
+    credential_id = session.execute(select(Grant.upstream_credential_id).where(Grant.id == grant_id)).scalar()
+    credentials.retire_unused([credential_id], reason)
 
 
-def revoke_where(*, subject: str | None = None, client_id: str | None = None, reason: str) -> int:
-    """Revoke every live grant of a subject and/or client; returns how many."""
+def revoke_where(*, subject: str | None = None, client_id: str | None = None, upstream_credential_id: str | None = None,
+                 reason: str) -> int:
+    """Revoke every live grant of a subject, client and/or Attio credential; returns how many."""
     session = db().session
     query = session.query(Grant).filter(Grant.revoked_at.is_(None))
     if subject:
         query = query.filter(Grant.subject == subject)
     if client_id:
         query = query.filter(or_(Grant.client_id == client_id))
+    if upstream_credential_id:
+        query = query.filter(Grant.upstream_credential_id == upstream_credential_id)
     ids = [g.id for g in query.all()]
     for gid in ids:
         revoke_grant(gid, reason)

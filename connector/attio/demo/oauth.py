@@ -22,6 +22,7 @@ from .schema import uid
 from .store import Workspace
 
 CODE_TTL_SECONDS = 600
+REVOKE_LIMIT, REVOKE_WINDOW = 50, 60.0  # Attio: 50 revocation requests per minute per IP address
 STATIC_TOKEN_IAT = 1764158400
 # Field values kept out of the literals below, where bandit (B105) would read them as hardcoded passwords.
 BEARER, WORKSPACE_LEVEL = "Bearer", "workspace"
@@ -82,6 +83,7 @@ class OAuthStore:
             self.codes: dict[str, AuthCode] = {}
             self.grants: dict[str, Grant] = {}
             self.redirects: list[str] = []
+            self.revocations: dict[str, list[float]] = {}
 
     # --- apps and redirect URIs -----------------------------------------------------------
     def app(self, client_id: str | None) -> OAuthApp | None:
@@ -147,6 +149,17 @@ class OAuthStore:
                 return False
             grant.revoked_at = int(time.time())
             return True
+
+    def revoke_wait(self, address: str) -> float | None:
+        """Count one revocation request from `address`: None if allowed, else the seconds until one is."""
+        now = time.monotonic()
+        with self.lock:
+            recent = [t for t in self.revocations.get(address, []) if t > now - REVOKE_WINDOW]
+            if len(recent) >= REVOKE_LIMIT:
+                self.revocations[address] = recent
+                return recent[0] + REVOKE_WINDOW - now
+            self.revocations[address] = [*recent, now]
+        return None
 
     def revoke_all(self) -> list[str]:
         """Revoke every live OAuth token (an app uninstall); returns the tokens revoked."""

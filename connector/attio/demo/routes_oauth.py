@@ -8,7 +8,8 @@ Real Attio serves these on https://app.attio.com; the demo serves them on itself
   page and is never redirected to.
 - `POST /oauth/token` → `{"access_token", "token_type": "Bearer"}` (no expiry, no refresh).
 - `POST /oauth/introspect` → the `/v2/self` object, or `{"active": false}`.
-- `POST /oauth/revoke` → 204.
+- `POST /oauth/revoke` → 204 (token as Bearer or form field `token`; 400 if neither, or if they
+  differ; 429 past 50 requests a minute from one address, as Attio limits it).
 
 Each call is in the request log with codes, secrets and tokens redacted.
 """
@@ -224,6 +225,10 @@ def introspect() -> Response:
 @bp.post("/oauth/revoke")
 def revoke() -> Response:
     """Revoke an OAuth token (Bearer or form field `token`) → 204, also for unknown tokens."""
+    wait = _state().oauth.revoke_wait(request.remote_addr or "")
+    if wait is not None:
+        return oauth_error("rate_limit_exceeded", "Too many revocation requests: at most 50 a minute.", 429,
+                           {"Retry-After": str(max(1, int(wait + 0.999)))})
     header, body = _bearer(), _params().get("token")
     if not header and not body:
         return oauth_error("invalid_request", "No token was provided.")
