@@ -4,6 +4,11 @@
 
 prints the figures recorded in docs/security.md. Texts are screened as single values; records
 (`"fields"`) go through the result screen, so an instruction split across fields counts too.
+
+`attacks.jsonl`/`benign.jsonl` are the tuning corpus: the rules were written against them. The
+`heldout_*.jsonl` files were written after tuning stopped for issue 8 and measured once; they are
+not tuned on, so their figures are the honest estimate. Their recall floor sits just under what
+was measured, so that a regression fails.
 """
 from __future__ import annotations
 
@@ -18,6 +23,9 @@ from tests.security.conftest import corpus
 
 BENIGN = corpus("benign.jsonl")
 ATTACKS = corpus("attacks.jsonl")
+HELDOUT_BENIGN = corpus("heldout_benign.jsonl")
+HELDOUT_ATTACKS = corpus("heldout_attacks.jsonl")
+HELDOUT_MEASURED = {"precision": 35 / 36, "recall": 35 / 48}  # issue 8, measured once (docs/security.md)
 
 
 @pytest.fixture(scope="module")
@@ -35,25 +43,41 @@ def flagged(screener: Screener, item: dict) -> bool:
 
 def test_the_corpus_is_big_and_labelled():
     assert len(BENIGN) >= 80 and len(ATTACKS) >= 60
-    assert len({i["id"] for i in BENIGN + ATTACKS}) == len(BENIGN) + len(ATTACKS)
+    assert len(HELDOUT_BENIGN) >= 40 and len(HELDOUT_ATTACKS) >= 40
+    everything = BENIGN + ATTACKS + HELDOUT_BENIGN + HELDOUT_ATTACKS
+    assert len({i["id"] for i in everything}) == len(everything)
     kinds = Counter(i["kind"] for i in ATTACKS)
-    for kind in ("direct", "obfuscated", "unicode", "multilingual", "markdown", "split", "roleplay", "base64"):
+    for kind in ("direct", "obfuscated", "unicode", "multilingual", "markdown", "split", "roleplay", "base64",
+                 "variation", "confusable", "html", "bidi", "addressed", "ignore_above"):
         assert kinds[kind] >= 3, kind
-    assert {"names", "note", "code", "multilingual", "company"} <= {i["kind"] for i in BENIGN}
+    assert {"names", "note", "code", "multilingual", "company", "emoji", "html", "addressed"} <= {
+        i["kind"] for i in BENIGN}
+
+
+def measure(screener: Screener, benign: list[dict], attacks: list[dict], label: str) -> tuple[float, float]:
+    """Precision and recall on one labelled set, printed with what was missed and what was flagged wrongly."""
+    false_pos = [i["id"] for i in benign if flagged(screener, i)]
+    missed = [i["id"] for i in attacks if not flagged(screener, i)]
+    tp = len(attacks) - len(missed)
+    precision = tp / (tp + len(false_pos)) if tp + len(false_pos) else 0.0
+    recall = tp / len(attacks)
+    by_kind = Counter(i["kind"] for i in attacks if i["id"] not in missed)
+    totals = Counter(i["kind"] for i in attacks)
+    print(f"\n{label}: {len(benign)} benign, {len(attacks)} attacks, threshold {screener.threshold}")
+    print(f"precision {precision:.3f}  recall {recall:.3f}  false positives {false_pos}  missed {missed}")
+    print("recall by kind: " + ", ".join(f"{k} {by_kind[k]}/{n}" for k, n in sorted(totals.items())))
+    return precision, recall
 
 
 def test_precision_and_recall_hold(screener):
-    false_pos = [i["id"] for i in BENIGN if flagged(screener, i)]
-    missed = [i["id"] for i in ATTACKS if not flagged(screener, i)]
-    tp = len(ATTACKS) - len(missed)
-    precision = tp / (tp + len(false_pos))
-    recall = tp / len(ATTACKS)
-    by_kind = Counter(i["kind"] for i in ATTACKS if i["id"] not in missed)
-    totals = Counter(i["kind"] for i in ATTACKS)
-    print(f"\ncorpus: {len(BENIGN)} benign, {len(ATTACKS)} attacks, threshold {screener.threshold}")
-    print(f"precision {precision:.3f}  recall {recall:.3f}  false positives {false_pos}  missed {missed}")
-    print("recall by kind: " + ", ".join(f"{k} {by_kind[k]}/{n}" for k, n in sorted(totals.items())))
+    precision, recall = measure(screener, BENIGN, ATTACKS, "tuning corpus")
     assert precision >= 0.95 and recall >= 0.95
+
+
+def test_held_out_precision_and_recall_do_not_regress(screener):
+    precision, recall = measure(screener, HELDOUT_BENIGN, HELDOUT_ATTACKS, "held-out set (not tuned on)")
+    assert precision >= 0.95
+    assert recall >= round(HELDOUT_MEASURED["recall"] - 0.03, 2)  # 0.70: just under the 0.729 measured
 
 
 def test_a_higher_threshold_trades_recall_for_fewer_flags(screener):
