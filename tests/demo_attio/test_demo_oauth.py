@@ -238,6 +238,20 @@ def test_revoke_by_bearer_or_form_field(client: FlaskClient) -> None:
     assert Api(client).call("GET", "/v2/objects").status_code == 200  # API keys are not OAuth tokens
 
 
+def test_revoke_is_limited_to_50_requests_a_minute_per_address(client: FlaskClient) -> None:
+    token = mint(client)
+    for _ in range(50):
+        assert client.post("/oauth/revoke", data={"token": "unknown"}).status_code == 204
+    limited = client.post("/oauth/revoke", data={"token": token})
+    assert limited.status_code == 429 and limited.get_json()["error"] == "rate_limit_exceeded"
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    assert client.post("/oauth/introspect", headers={"Authorization": f"Bearer {token}"}).get_json()["active"]
+    other = client.post("/oauth/revoke", data={"token": token}, environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    assert other.status_code == 204  # per address
+    assert client.post("/_admin/reset").status_code == 200
+    assert client.post("/oauth/revoke", data={"token": "unknown"}).status_code == 204  # a reset clears the count
+
+
 def test_revoke_all_simulates_an_uninstall(client: FlaskClient) -> None:
     tokens = [mint(client, "demo-sales"), mint(client, "northwind")]
     listed = client.get("/_admin/oauth/tokens").get_json()["tokens"]
