@@ -279,7 +279,8 @@ def _merge_hidden(a: Hidden | None, b: Hidden | None) -> Hidden | None:
     if a is None or b is None:
         return a or b
     return Hidden(a.tags + b.tags, a.zero_width + b.zero_width, a.zero_width_in_words + b.zero_width_in_words,
-                  a.bidi + b.bidi, a.soft_hyphen + b.soft_hyphen, a.text + b.text, a.reversed_text + b.reversed_text)
+                  a.bidi + b.bidi, a.soft_hyphen + b.soft_hyphen, a.text + b.text, a.reversed_text + b.reversed_text,
+                  a.selectors + b.selectors, a.selector_text + b.selector_text)
 
 
 def _decode(token: str) -> str | None:
