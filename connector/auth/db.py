@@ -42,7 +42,9 @@ class Database:
         """Create the engine from DATABASE_URL and bind the session's lifetime to the app context."""
         url = normalise_url(app.config.get("DATABASE_URL") or default_sqlite_url(app))
         app.config["DATABASE_URL"] = url
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        # hide_parameters: a database error's message would otherwise quote the statement's values (token
+        # hashes, ciphertext) into whatever logs it.
+        kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
             private_sqlite_file(url)

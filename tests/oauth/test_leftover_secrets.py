@@ -28,7 +28,8 @@ from connector.auth.models import AuditEvent, AuthCode, Grant, PendingAuthorizat
 from tests.conftest import _admin, free_port
 
 from .flow import (
-    authorized, client_at, mcp_initialize, register, rows, set_columns, sqlite_url, tokens_at, tool_call,
+    authorized, bearer, client_at, mcp_initialize, mcp_session, register, rows, set_columns, sqlite_url, tokens_at,
+    tool_call,
 )
 
 BASE = "http://127.0.0.1:8999"  # our PUBLIC_URL in attio_oauth mode: the demo accepts loopback callbacks
@@ -169,14 +170,29 @@ def test_attio_outage_during_revocation_still_wipes_our_copy_and_is_audited(atti
 # ------------------------------------------------------------------------------------------------ Attio's 401
 
 
-def test_attio_401_during_a_tool_call_revokes_the_grant_and_wipes_the_credential(attio_app, demo_attio):
+def _search(browser: Any, access_token: str, streamed: bool) -> dict[str, Any]:
+    """`search` over Streamable HTTP; `streamed` asks for progress, so the call runs in its own greenlet."""
+    if not streamed:
+        return tool_call(browser, access_token, "search", {"query": "energy"}).get_json()["result"]
+    sid = mcp_session(browser, access_token)
+    resp = browser.post("/mcp", json={"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
+        "name": "search", "arguments": {"query": "energy"}, "_meta": {"progressToken": "p-1"}}},
+        headers=bearer(access_token, **{"Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-06-18"}))
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    if resp.mimetype == "application/json":
+        return resp.get_json()["result"]
+    messages = [json.loads(line[5:]) for line in resp.get_data(as_text=True).splitlines() if line.startswith("data:")]
+    return next(m["result"] for m in messages if m.get("id") == 3)
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["inline", "own-greenlet"])
+def test_attio_401_during_a_tool_call_revokes_the_grant_and_wipes_the_credential(attio_app, demo_attio, streamed):
     app = attio_app()
     browser, tokens, attio_token = _linked(app)
-    assert tool_call(browser, tokens["access_token"], "search", {"query": "energy"}).get_json()["result"][
-        "isError"] is False
+    assert _search(browser, tokens["access_token"], streamed)["isError"] is False
     _admin(demo_attio, "/_admin/oauth/revoke-all")  # uninstalled at Attio: its REST API now answers 401
 
-    result = tool_call(browser, tokens["access_token"], "search", {"query": "energy"}).get_json()["result"]
+    result = _search(browser, tokens["access_token"], streamed)
     assert result["isError"] is True
     text = result["content"][0]["text"]
     assert "HTTP 401" in text and "reconnect" in text.lower() and attio_token not in text
@@ -282,8 +298,9 @@ def _age(app: Flask, model: Any, *where: Any, **columns: Any) -> None:
     assert set_columns(app, model, *where, **columns) >= 1
 
 
-def test_db_purge_deletes_what_can_no_longer_be_used(make_oauth_app):
-    app = make_oauth_app()
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_db_purge_deletes_what_can_no_longer_be_used(make_oauth_app, request, backend):
+    app = make_oauth_app(**({"DATABASE_URL": request.getfixturevalue("pg_url")} if backend == "postgresql" else {}))
     client = app.test_client()
     cid = register(client)["client_id"]
     live, revoked, idle, access_only, rotated_parent = (authorized(client, cid, scope=READ) for _ in range(5))
@@ -392,3 +409,19 @@ def test_sqlite_file_and_its_companions_are_created_owner_only(make_oauth_app, t
     for name in (path, folder / "connector.db-wal", folder / "connector.db-shm"):
         assert name.exists(), name
         assert stat.S_IMODE(os.stat(name).st_mode) == 0o600, (name, oct(os.stat(name).st_mode))
+
+
+def test_database_errors_do_not_quote_stored_values(make_oauth_app):
+    from sqlalchemy.exc import IntegrityError
+
+    app = make_oauth_app()
+    ciphertext = "gAAAAA-stored-ciphertext-that-must-not-reach-a-log"
+    with app.app_context():
+        session = app.extensions["db"].session
+        session.add(UpstreamCredential(id="uc_dup", subject="attio:ws:member", ciphertext=ciphertext))
+        session.commit()
+        session.add(UpstreamCredential(id="uc_dup", subject="attio:ws:member", ciphertext=ciphertext))
+        with pytest.raises(IntegrityError) as caught:
+            session.commit()
+        session.rollback()
+    assert "uc_dup" not in str(caught.value) and ciphertext not in str(caught.value)
