@@ -71,13 +71,16 @@ def init_screening(app: Flask, registry: Any) -> None:
     registry.argument_check = check_arguments
 
 
+HIDDEN_RULES = frozenset({"hidden_tags", "hidden_selectors", "zero_width", "bidi_override"})
+
+
 def audited(findings: list[Finding]) -> list[Finding]:
     """The findings worth an audit event: flagged values, hidden characters and off-site images.
     A text block that repeats a flagged structured value is the same finding and is not counted twice."""
     structured = [f for f in findings if f.path.startswith("structuredContent")]
     chosen = []
     for f in findings:
-        if f.action == "sanitised" and not ({"hidden_tags", "zero_width", "bidi_override"} & set(f.rules)
+        if f.action == "sanitised" and not (HIDDEN_RULES & set(f.rules)
                                            or f.removed.get("images")):
             continue
         if structured and not f.path.startswith("structuredContent"):

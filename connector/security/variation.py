@@ -3,7 +3,8 @@
 There are 256 variation selectors (VS1–VS16 at U+FE00–FE0F, VS17–VS256 at U+E0100–E01EF). They
 render as nothing, and a run of them after any character can spell arbitrary bytes, one byte per
 selector (the "emoji smuggling" trick), which a model may decode while a human sees only "😀".
-A selector is kept only where it does its job, once, straight after a character that takes it:
+A selector is kept only where it does its job, once, straight after a character that takes it
+(and not at the head of a run of selectors, unless it sets emoji or text presentation):
 
 - VS15/VS16 (text or emoji presentation) after a symbol or a keycap base: ❤️, ✔️, 1️⃣, ☎︎;
 - VS1–VS14 after a non-ASCII character (standardized variation sequences: maths, CJK, Mongolian);
@@ -45,8 +46,12 @@ def takes(base: str, selector: str) -> bool:
 
 
 def is_kept(text: str, i: int) -> bool:
-    """Whether the selector at `text[i]` stays: the first after its base, and one that base takes."""
-    return i > 0 and takes(text[i - 1], text[i])
+    """Whether the selector at `text[i]` stays: the first after its base, and one that base takes. No
+    variation sequence has two selectors, so the head of a run stays only if it sets presentation
+    (a doubled "❤️️" still renders as it did)."""
+    if i == 0 or not takes(text[i - 1], text[i]):
+        return False
+    return text[i] in PRESENTATION or not (i + 1 < len(text) and SELECTOR.match(text[i + 1]))
 
 
 def decode(values: list[int]) -> list[str]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from connector.security.hook import audited
+from connector.security.results import ResultScreen
 from connector.security.screen import Screener
 from connector.security.unicode import canonical, strip_invisible
 from tests.security.conftest import McpClient
@@ -73,6 +75,14 @@ def test_selectors_are_counted_in_every_paragraph_of_a_text_block(screener):
     a = screener.analyse(block, segmented=True)
     assert a.hidden is not None and a.hidden.zero_width == 1 and a.hidden.selectors == len(payload)
     assert a.flagged and "hidden_selectors" in a.rules
+
+
+def test_smuggled_selectors_are_audited_even_when_only_sanitised(screener):
+    structured = {"id": SIOBHAN, "job_title": "Head of Sales 😀" + smuggle("\x00\x01\x02\x03\x04\x05 zz")}
+    out, findings = ResultScreen(screener).screen({"content": [], "structuredContent": structured})
+    assert out["structuredContent"]["job_title"] == "Head of Sales 😀"
+    assert [(f.action, f.rules) for f in findings] == [("sanitised", ["hidden_selectors"])]
+    assert audited(findings) == findings
 
 
 @pytest.mark.parametrize("text", [
