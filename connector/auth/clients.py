@@ -193,6 +193,12 @@ class ClientView(ClientMixin):
         return grant_type in (self.meta.get("grant_types") or ["authorization_code", "refresh_token"])
 
     @property
+    def gets_refresh_tokens(self) -> bool:
+        """Whether its code exchange returns a refresh token: Authlib issues one exactly when the client may use
+        the refresh_token grant (AuthorizationCodeGrant.create_token_response), whatever scope was asked for."""
+        return self.check_grant_type("refresh_token")
+
+    @property
     def fingerprint(self) -> str:
         """SHA-256 of what the consent page shows and the flow relies on: the name and the metadata."""
         shown = json.dumps({"name": self.row.client_name, "metadata": self.meta}, sort_keys=True)

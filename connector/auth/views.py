@@ -107,8 +107,11 @@ def _render_consent(grant: Any, pending: PendingAuthorization, csrf: str, error:
     g.form_targets = {_origin(redirect_uri)}
     if current_app.config["MODE"] == "attio_oauth":
         g.form_targets.add(_origin(current_app.config["ATTIO_OAUTH_URL"]))
-    scopes = [{"name": s, "title": SCOPE_TEXT[s][0], "description": SCOPE_TEXT[s][1]}
-              for s in (grant.request.scope or "").split() if s in SCOPE_TEXT]
+    # "Stay connected" is said whenever a refresh token will come, asked for or not (ChatGPT does not always send
+    # offline_access), and never when none will.
+    shown = [s for s in (grant.request.scope or "").split() if s in SCOPE_TEXT and s != "offline_access"]
+    shown += ["offline_access"] if grant.client.gets_refresh_tokens else []
+    scopes = [{"name": s, "title": SCOPE_TEXT[s][0], "description": SCOPE_TEXT[s][1]} for s in shown]
     mode = current_app.config["MODE"]
     return page("authorize.html", status, client=client_context(grant.client, redirect_uri), scopes=scopes,
                 mode=mode, needs_signin=mode == "api_key", signed_in_as="Demo user" if mode == "demo" else None,

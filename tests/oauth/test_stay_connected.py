@@ -1,0 +1,62 @@
+"""Issue 8 item 5: the consent page says "Stay connected" exactly when the code exchange returns a refresh token.
+
+Authlib returns a refresh token whenever the client may use the refresh_token grant, whatever scope it
+asked for (ChatGPT does not always ask for offline_access), so the page must say so then, and only then.
+"""
+from __future__ import annotations
+
+import re
+from html import unescape
+from typing import Any
+
+import pytest
+
+from . import flow
+
+STAY = "Stay connected"
+
+
+def consent_lines(html: str) -> list[str]:
+    """The titles of the "This will allow it to" list, as the person reads them."""
+    section = re.search(r'<ul class="scopes" id="scopes">(.*?)</ul>', html, re.S)
+    assert section, html[:2000]
+    return [unescape(t).strip() for t in re.findall(r'<p class="scope__title">([^<]*)<', section.group(1))]
+
+
+def run_flow(client: Any, client_id: str, scope: str | None) -> tuple[list[str], dict[str, Any]]:
+    """Consent page lines, then Allow and the code exchange: (lines shown, token response)."""
+    verifier, challenge = flow.pkce_pair()
+    page, fields = flow.open_consent(client, flow.authorize_params(client_id, challenge, scope=scope))
+    assert page.status_code == 200, page.get_data(as_text=True)[:800]
+    lines = consent_lines(page.get_data(as_text=True))
+    answer = flow.decide(client, fields)
+    assert answer.status_code == 303, answer.get_data(as_text=True)[:800]
+    issued = flow.Issued(code=flow.location_query(answer)["code"], verifier=verifier, client_id=client_id,
+                         redirect_uri=flow.REDIRECT, state="state-123")
+    token = flow.exchange(client, issued)
+    assert token.status_code == 200, token.get_data(as_text=True)
+    return lines, token.get_json()
+
+
+@pytest.mark.parametrize("scope", ["attio:read", None, "attio:read attio:write"], ids=["read", "none", "read+write"])
+def test_refresh_token_without_offline_access_is_announced_on_the_consent_page(client, public_client, scope):
+    lines, token = run_flow(client, public_client["client_id"], scope)
+    assert token.get("refresh_token", "").startswith("rtk_"), token  # the client may refresh: it gets one
+    assert "Read your CRM" in lines
+    assert STAY in lines, lines  # …and the person was told before allowing it
+    assert lines.count(STAY) == 1
+
+
+@pytest.mark.parametrize("scope", ["attio:read offline_access", "attio:read", None])
+def test_client_without_the_refresh_grant_gets_no_refresh_token_and_no_such_line(client, scope):
+    reg = flow.register(client, grant_types=["authorization_code"])
+    lines, token = run_flow(client, reg["client_id"], scope)
+    assert "refresh_token" not in token, token
+    assert "Read your CRM" in lines
+    assert STAY not in lines, lines  # asking for offline_access does not make the page promise what never comes
+
+
+def test_offline_access_stays_advertised(client):
+    meta = client.get("/.well-known/oauth-authorization-server").get_json()
+    assert "offline_access" in meta["scopes_supported"]
+    assert {"authorization_code", "refresh_token"} <= set(meta["grant_types_supported"])
