@@ -116,7 +116,7 @@ def register_extensions(app: Flask) -> None:
     register_all(mcp.registry)
     attio = AttioServices()
     attio.init_app(app, registry=mcp.registry, cache=cache)
-    mcp.init_app(app, services=attio)
+    mcp.init_app(app, services=attio, cache=cache)
     from .auth import init_auth
     from .auth.migrate import upgrade
 

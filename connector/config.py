@@ -111,6 +111,7 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "SESSION_IDLE_TIMEOUT": (_float(1, 7 * 86400), 3600.0),
     "MAX_SESSIONS": (_int(1, 1_000_000), 10000),
     "MAX_SESSIONS_PER_SUBJECT": (_int(1, 1_000_000), 50),
+    "CONFIRMATION_TTL_SECONDS": (_int(30, 3600), 300),
     "ALLOWED_ORIGINS": (_list, []),
     "ALLOWED_HOSTS": (_list, None),
     "CACHE_TTL_SECONDS": (_int(0, 86400), 60),

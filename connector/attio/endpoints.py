@@ -173,6 +173,10 @@ class AttioEndpoints:
         return self.request("PUT" if overwrite else "PATCH", _path("lists", list_id, "entries", entry_id),
                             json={"data": {"entry_values": entry_values}})
 
+    def get_entry(self, list_id: str, entry_id: str) -> dict[str, Any]:
+        """One list entry."""
+        return self.request("GET", _path("lists", list_id, "entries", entry_id))
+
     def delete_entry(self, list_id: str, entry_id: str) -> Any:
         """Remove an entry from a list."""
         return self.request("DELETE", _path("lists", list_id, "entries", entry_id))
@@ -210,3 +214,15 @@ class AttioEndpoints:
         elif entry is not None:
             data["entry"] = {"list": entry[0], "entry_id": entry[1]}
         return self.request("POST", "/v2/comments", json={"data": data})
+
+    def get_thread(self, thread_id: str) -> dict[str, Any]:
+        """One comment thread with its comments, oldest first."""
+        return self.request("GET", _path("threads", thread_id))
+
+    def get_comment(self, comment_id: str) -> dict[str, Any]:
+        """One comment."""
+        return self.request("GET", _path("comments", comment_id))
+
+    def delete_comment(self, comment_id: str) -> Any:
+        """Delete a comment; deleting a thread's first comment deletes the whole thread."""
+        return self.request("DELETE", _path("comments", comment_id))

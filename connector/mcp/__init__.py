@@ -8,6 +8,7 @@ from typing import Any, Callable
 from flask import Flask, Request, Response
 
 from .admission import SessionRate
+from .confirmation import Confirmations
 from .context import Caller
 from .http_common import StreamGate
 from .registry import Registry
@@ -34,13 +35,19 @@ class McpExtension:
         self._scope_check: Callable[[Caller, str], Response | None] | None = None
         self._stream_ids = itertools.count(1)
 
-    def init_app(self, app: Flask, services: Any) -> None:
-        """Create the server and register the transports' blueprints."""
+    def init_app(self, app: Flask, services: Any, cache: Any = None) -> None:
+        """Create the server and register the transports' blueprints. `cache` is the app's Flask-Caching
+        instance: with REDIS_URL its backend remembers used confirmation tokens for every worker."""
         from . import sse, streamable_http
 
         cfg = app.config
         self.server = McpServer(self.registry, services, name="attio-connector", title="Attio Connector",
                                 version=app.config["VERSION"], instructions=cfg["MCP_INSTRUCTIONS"])
+        # The backend itself (cachelib), so tool greenlets need no app context; without Redis the
+        # confirmations keep their own memory, which no cache pruning can empty early.
+        used = app.extensions["cache"][cache] if cache is not None and cfg["REDIS_URL"] else None
+        self.server.confirmations = Confirmations([cfg["SECRET_KEY"], *cfg["SECRET_KEY_FALLBACKS"]],
+                                                  ttl=cfg["CONFIRMATION_TTL_SECONDS"], used=used)
         caps = {"idle_timeout": cfg["SESSION_IDLE_TIMEOUT"], "max_sessions": cfg["MAX_SESSIONS"],
                 "max_per_caller": cfg["MAX_SESSIONS_PER_SUBJECT"]}
         if cfg["REDIS_URL"]:

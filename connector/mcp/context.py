@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import gevent
 
-from . import jsonrpc
+from . import confirmation, jsonrpc
 from .sessions import LOG_LEVELS, InFlight, Session
 
 
@@ -54,6 +54,8 @@ class ToolContext:
     progress_token: Any = None
     in_flight: InFlight | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    confirmations: confirmation.Confirmations | None = None
+    pending: confirmation.Pending | None = None  # set for a destructive tool's call
     _attio: Any = None
 
     @property
@@ -116,3 +118,18 @@ class ToolContext:
             err = answer["error"] or {}
             raise ClientRequestError(f"the client answered {method} with an error: {err.get('message', err)}")
         return answer.get("result") or {}
+
+    def confirm(self, action: str) -> str:
+        """Return only once the user has confirmed `action` (a destructive tool, before it changes anything);
+        otherwise end the call with the confirmation-required or declined result. Returns "accepted"
+        (elicitation) or "token" (the model sent back the token of a first call)."""
+        return confirmation.confirm(self, action, ask=self._ask_user)
+
+    def _ask_user(self, message: str) -> dict[str, Any] | None:
+        if not self.client_supports("elicitation"):
+            return None
+        try:
+            return self.request("elicitation/create", {"message": message,
+                                                       "requestedSchema": confirmation.ASK_SCHEMA})
+        except ClientRequestError:
+            return None  # the client could not ask the user: the model gets a token instead

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from . import jsonrpc
+from . import confirmation, jsonrpc
 from .context import Cancelled, ClientRequestError, ToolContext
 from .jsonrpc import INVALID_PARAMS, RESOURCE_NOT_FOUND, JsonRpcError
 from .registry import ToolError, ToolResult
@@ -141,15 +141,20 @@ def _run_tool(ctx: ToolContext, tool: Any, raw: dict[str, Any]) -> dict[str, Any
     problem = check(tool, raw) if check is not None else None
     if problem:
         return ToolResult.error(f"Invalid arguments for {tool.name}: {problem}").to_wire()
+    raw, token = confirmation.split_token(raw) if tool.destructive else (raw, None)
     try:
         args = tool.load_args(raw)
     except ValidationError as exc:
         return ToolResult.error(f"Invalid arguments for {tool.name}: {jsonrpc.describe_validation(exc)}").to_wire()
     try:
+        if tool.destructive:
+            ctx.pending = confirmation.begin(ctx.confirmations, ctx.caller, tool.name, args, token)
         outcome = tool.handler(ctx, args)
     except Cancelled:
         raise
-    except (ToolError, ClientRequestError) as exc:
+    except confirmation.NotConfirmed as exc:  # nothing was changed: not an error, the next step for the model
+        return ToolResult(content=[{"type": "text", "text": exc.text}], structured=exc.structured).to_wire()
+    except (ToolError, ClientRequestError, confirmation.ConfirmationRefused) as exc:
         return ToolResult.error(str(exc)).to_wire()
     except Exception as exc:
         message = getattr(exc, "tool_message", None)
@@ -157,6 +162,8 @@ def _run_tool(ctx: ToolContext, tool: Any, raw: dict[str, Any]) -> dict[str, Any
             return ToolResult.error(message()).to_wire()
         log.exception("tool %s failed", tool.name)
         return ToolResult.error(f"{tool.name} failed unexpectedly; the error was logged on the server.").to_wire()
+    if ctx.pending is not None and ctx.pending.how is None:
+        log.error("destructive tool %s returned without ctx.confirm(): a bug in the tool", tool.name)
     if isinstance(outcome, dict):
         outcome = ToolResult(content=[{"type": "text", "text": compact_json(outcome)}], structured=outcome)
     return outcome.to_wire()

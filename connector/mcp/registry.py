@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from marshmallow import Schema
 
+from . import confirmation
 from .schema_gen import schema_to_json
 
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
@@ -57,6 +58,8 @@ class Tool:
     `args` is a marshmallow schema class (validated, and the JSON Schema comes
     from it) or a raw JSON Schema dict (sent verbatim, not validated here).
     `handler(ctx, args)` returns a `ToolResult`, or a dict for structured-only tools.
+    A tool annotated `destructiveHint: true` must call `ctx.confirm(action)` before it changes
+    anything: it gets the optional `confirmation_token` argument and the not-done output shape here.
     """
 
     name: str
@@ -77,6 +80,16 @@ class Tool:
             raise ValueError(f"invalid tool name {self.name!r}")
         self._input_schema = self._build_input_schema()
         self._loader = self.args() if isinstance(self.args, type) else None
+        if self.destructive:
+            self.streaming = True  # asking the user (elicitation) needs a live stream
+            self._input_schema = confirmation.input_schema(self._input_schema)
+            if self.output_schema is not None:
+                self.output_schema = confirmation.output_schema(self.output_schema)
+
+    @property
+    def destructive(self) -> bool:
+        """True when the tool may destroy data: its calls go through confirmation."""
+        return self.annotations.get("destructiveHint") is True
 
     def _build_input_schema(self) -> dict[str, Any]:
         if self.args is None:

@@ -6,11 +6,13 @@ and calls `McpServer.handle(message, …)` with an `emit` for notifications.
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any, Callable
 
 from marshmallow import Schema, ValidationError, fields, validate
 
 from . import features, jsonrpc
+from .confirmation import Confirmations
 from .context import Caller, Cancelled, ToolContext
 from .jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, JsonRpcError
 from .registry import Registry
@@ -62,6 +64,8 @@ class McpServer:
         self.services = services
         self.info = {"name": name, "version": version, "title": title}
         self.instructions = instructions
+        # McpExtension.init_app replaces this with one keyed by SECRET_KEY; a bare server gets a random key.
+        self.confirmations = Confirmations([secrets.token_urlsafe(32)], ttl=300)
         self._methods: dict[str, Callable[..., dict[str, Any]]] = {
             "ping": lambda ctx, params: {},
             "logging/setLevel": self._set_level,
@@ -113,7 +117,8 @@ class McpServer:
         params = msg.get("params") or {}
         meta = params.get("_meta") if isinstance(params.get("_meta"), dict) else {}
         ctx = ToolContext(services=self.services, caller=caller, session=session, emit=emit, request_id=req_id,
-                          progress_token=meta.get("progressToken"), in_flight=in_flight, meta=meta)
+                          progress_token=meta.get("progressToken"), in_flight=in_flight, meta=meta,
+                          confirmations=self.confirmations)
         try:
             handler = self._methods.get(method)
             if handler is None:

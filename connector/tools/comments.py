@@ -1,4 +1,4 @@
-"""Comment threads on records and list entries: read them, add a comment (reference §7.8)."""
+"""Comment threads on records and list entries: read them, add a comment, delete one (reference §7.8)."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,7 +8,8 @@ from marshmallow import Schema, fields, validate
 from ..attio.errors import AttioBadRequest, AttioNotFound
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
 from . import workspace
-from .common import READ, READ_SCOPE, WRITE, WRITE_SCOPE, PageArgs, check_uuid, decode_cursor, page_fields, result
+from .common import (DESTRUCTIVE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, PageArgs, check_uuid, decode_cursor,
+                     page_fields, result)
 from .notes import (ATTIO_PAGE_MAX, REF_SCHEMA, RecordLabels, actor_name, fetch_capped, indent, load_record,
                     member_label, members, object_slug_by_id, ref_text, resolve_member, when)
 
@@ -29,6 +30,10 @@ LIST_OUTPUT = {"type": "object", "properties": {
     "required": ["threads", "record", "entry", "next_cursor"]}
 ADD_OUTPUT = {"type": "object", "properties": {"comment": COMMENT_SCHEMA, **_TARGET},
               "required": ["comment", "record", "entry"]}
+DELETE_OUTPUT = {"type": "object", "properties": {
+    "deleted": {"type": "boolean"}, "comment": COMMENT_SCHEMA, **_TARGET,
+    "thread_deleted": {"type": "boolean", "description": "True when the whole thread went with its first comment."}},
+    "required": ["deleted", "comment", "record", "entry", "thread_deleted"]}
 WHERE = ("Pass exactly one target: record_id (as search returns it, e.g. \"deals:<uuid>\"), or list and entry_id "
          "for a list entry")
 
@@ -59,6 +64,13 @@ class AddCommentArgs(_Target):
     author = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200), metadata={
         "description": ("The workspace member to post as (email, name or id). Default: the member who "
                         "linked the Attio connection, else the first admin member.")})
+
+
+class DeleteCommentArgs(Schema):
+    """Arguments of `delete_comment`."""
+
+    comment_id = fields.String(required=True, validate=validate.Length(min=1, max=100), metadata={
+        "description": "The comment's id, as list_comments returns it (a UUID)."})
 
 
 def _comment(ctx: Any, c: dict[str, Any]) -> dict[str, Any]:
@@ -166,8 +178,41 @@ def add_comment(ctx: Any, args: dict[str, Any]) -> ToolResult:
     return result(ctx, {"comment": comment, "record": target["record"], "entry": target["entry"]}, text)
 
 
+def _place(ctx: Any, c: dict[str, Any], labels: RecordLabels) -> dict[str, Any]:
+    """The record (with its title) or the list entry an Attio comment is on."""
+    record, entry = c.get("record"), c.get("entry")
+    if record:
+        ref = labels(object_slug_by_id(ctx, record.get("object_id") or ""), record.get("record_id") or "")
+        return {"record": ref, "entry": None}
+    return {"record": None, "entry": {"list": (entry or {}).get("list_id") or "",
+                                      "entry_id": (entry or {}).get("entry_id") or ""}}
+
+
+def delete_comment(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """Delete one comment once the user has confirmed it; a thread's first comment takes the thread with it."""
+    cid = check_uuid(args["comment_id"], "comment_id")
+    try:
+        raw = ctx.attio.get_comment(cid)
+        comment, place = _comment(ctx, raw), _place(ctx, raw, RecordLabels(ctx))
+        thread = ctx.attio.get_thread(comment["thread_id"]).get("comments") or []
+        first = not thread or (thread[0].get("id") or {}).get("comment_id") == cid
+        said = " ".join(comment["content"].split())
+        action = (f"Permanently delete the comment by {comment['author']} ({when(comment['created_at'])}) on "
+                  f'{_where(place)} (comment id {cid}): "{said[:200]}{"…" if len(said) > 200 else ""}".')
+        if first and len(thread) > 1:
+            action += f" It opens its thread, so the whole thread goes with it ({len(thread)} comments)."
+        ctx.confirm(action + " This cannot be undone.")
+        ctx.attio.delete_comment(cid)
+    except AttioNotFound:
+        raise ToolError(f"No comment with id {cid} exists in this workspace (it may have been deleted already). "
+                        "list_comments shows current comment ids.") from None
+    out = {"deleted": True, "comment": comment, **place, "thread_deleted": first}
+    gone = f" with its thread {comment['thread_id']}" if first else ""
+    return result(ctx, out, f"Deleted{gone}, on {_where(place)}:\n" + _comment_text(comment))
+
+
 def register(registry: Registry) -> None:
-    """Add `list_comments` and `add_comment`."""
+    """Add `list_comments`, `add_comment` and `delete_comment`."""
     registry.add_tool(Tool(
         name="list_comments", title="List Attio comments", handler=list_comments, args=ListCommentsArgs,
         output_schema=LIST_OUTPUT, annotations=READ, scope=READ_SCOPE,
@@ -187,3 +232,12 @@ def register(registry: Registry) -> None:
                      "Returns the comment and its thread id. Example: "
                      "{\"record_id\": \"deals:90f061f2-6efc-57e3-9798-04e0024625eb\", \"content\": "
                      "\"Legal approved the MSA.\"}.")))
+    registry.add_tool(Tool(
+        name="delete_comment", title="Delete Attio comment", handler=delete_comment, args=DeleteCommentArgs,
+        output_schema=DELETE_OUTPUT, annotations=DESTRUCTIVE, scope=WRITE_SCOPE,
+        description=("Permanently delete one comment by its id (from list_comments). Deleting the first comment "
+                     "of a thread deletes the whole thread (Attio's rule); thread_deleted says so. This cannot be "
+                     "undone, so nothing is deleted on a first call: the user is asked, or the call returns "
+                     "status \"confirmation_required\" with a confirmation_token to send back only after the user "
+                     "agrees. Returns the deleted comment. "
+                     "Example: {\"comment_id\": \"649e34f4-c39a-4f4d-99ef-48a36bef8f04\"}.")))

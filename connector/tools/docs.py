@@ -15,6 +15,27 @@ Generated from the registry by `python -m connector.tools.docs > docs/tools.md`;
 when this file and the code disagree. Every tool returns `structuredContent` matching its
 `outputSchema` plus the same JSON in one text block; failures come back as `isError` results
 with a message that says how to fix the call.
+
+## Destructive tools ask first
+
+Every tool annotated `destructiveHint: true` (the deletes and `remove_from_list`) goes through one
+mechanism (`connector/mcp/confirmation.py`) and changes nothing on a first call, whatever the client:
+
+- **The client supports elicitation**: the user is asked, with the exact action; a decline or cancel
+  returns `{"status": "declined" | "cancelled", "action", "arguments"}` and nothing changed.
+- **Otherwise** the first call returns (not as an error) `{"status": "confirmation_required",
+  "action", "arguments", "confirmation_token", "expires_at", "expires_in_seconds"}`. The model asks
+  the user; only if they agree it repeats the call with the same arguments plus
+  `confirmation_token`. The token is signed, bound to the caller (subject and OAuth client), the
+  tool and every other argument, lasts `CONFIRMATION_TTL_SECONDS` (default 300) and works once.
+  A token for another target, tool or caller, an expired, used or altered one is refused with an
+  `isError` result that says to call again without the token.
+
+Why a token and not a `confirm: true` flag: a flag is something a model (or text injected into
+its context) can set on the first call; the token exists only after the first call has shown the
+exact action, and only for that caller, tool and target. The same token will serve as the
+`requestState` of an `input_required` result (MCP 2026-07-28). Each destructive tool's
+`outputSchema` is `anyOf` its own result and this not-done result.
 """
 
 

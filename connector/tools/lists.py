@@ -214,10 +214,15 @@ def update_list_entry(ctx: Any, args: dict[str, Any]) -> ToolResult:
 
 
 def remove_from_list(ctx: Any, args: dict[str, Any]) -> ToolResult:
-    """Remove one entry from a list; the record itself stays."""
+    """Remove one entry from a list once the user has confirmed it; the record itself stays."""
     lst = schema.find_list(ctx, args["list"])
     entry_id = check_uuid(args["entry_id"], "entry_id")
     try:
+        entry = _entries(ctx, [ctx.attio.get_entry(lst["list_id"], entry_id)])[0]
+        values = "; ".join(f"{k}: {v}" for k, v in entry["values"].items())
+        ctx.confirm(f'Remove "{entry["record_title"]}" ({entry["record_id"]}) from the list {lst["name"]} '
+                    f"({lst['api_slug']}), entry {entry_id}" + (f"; its entry values are lost ({values})" if values
+                                                               else "") + ". The record itself stays.")
         ctx.attio.delete_entry(lst["list_id"], entry_id)
     except AttioNotFound:
         raise _entry_not_found(lst, entry_id) from None
@@ -262,5 +267,7 @@ def register(registry: Registry) -> None:
         name="remove_from_list", title="Remove an entry from a list", handler=remove_from_list,
         args=RemoveEntryArgs, output_schema=REMOVE_OUTPUT, annotations=DESTRUCTIVE, scope=WRITE_SCOPE,
         description=("Remove one entry from a list (its values are lost; the record itself is kept). Use the "
-                     "entry_id from list_entries. Returns {\"list\",\"entry_id\",\"removed\": true}. "
+                     "entry_id from list_entries. Nothing is removed on a first call: the user is asked, or the "
+                     "call returns status \"confirmation_required\" with a confirmation_token to send back only "
+                     "after the user agrees. Returns {\"list\",\"entry_id\",\"removed\": true}. "
                      "Example: {\"list\": \"sales_pipeline\", \"entry_id\": \"<uuid>\"}.")))

@@ -260,10 +260,12 @@ def create_note(ctx: Any, args: dict[str, Any]) -> ToolResult:
 
 
 def delete_note(ctx: Any, args: dict[str, Any]) -> ToolResult:
-    """Delete one note (read first, so the answer says what was deleted)."""
+    """Delete one note once the user has confirmed it (read first, so both say what is deleted)."""
     nid = check_uuid(args["note_id"], "note_id")
     try:
         note = _note(ctx, ctx.attio.get_note(nid), RecordLabels(ctx))
+        ctx.confirm(f'Permanently delete the note "{" ".join(note["title"].split())}" on '
+                    f"{ref_text(note['record'])} (note id {nid}). This cannot be undone.")
         ctx.attio.delete_note(nid)
     except AttioNotFound:
         raise ToolError(f"No note with id {nid} exists in this workspace (it may have been deleted already). "
@@ -293,7 +295,9 @@ def register(registry: Registry) -> None:
     registry.add_tool(Tool(
         name="delete_note", title="Delete Attio note", handler=delete_note, args=DeleteNoteArgs,
         output_schema=DELETE_OUTPUT, annotations=DESTRUCTIVE, scope=WRITE_SCOPE,
-        description=("Permanently delete one Attio note by its id (from list_notes). This cannot be undone; "
-                     "returns the deleted note so you can tell the user what was removed. Notes cannot be "
+        description=("Permanently delete one Attio note by its id (from list_notes). This cannot be undone, so "
+                     "nothing is deleted on a first call: the user is asked, or the call returns status "
+                     "\"confirmation_required\" with a confirmation_token to send back only after the user agrees. "
+                     "Returns the deleted note so you can tell the user what was removed. Notes cannot be "
                      "edited: to change one, create the new version with create_note, then delete the old one. "
                      "Example: {\"note_id\": \"ff3f3bd4-40f4-4f80-8187-cd02385af424\"}.")))

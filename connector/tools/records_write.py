@@ -27,7 +27,8 @@ UPDATE_OUTPUT = object_schema({**RECORD_SUMMARY["properties"], "mode": {"type": 
                               RECORD_SUMMARY["required"] + ["mode"])
 DELETE_OUTPUT = object_schema({
     "id": {"type": "string"}, "title": {"type": "string"}, "url": {"type": "string"}, "deleted": {"type": "boolean"},
-    "confirmation": {"type": "string", "enum": ["accepted", "declined", "cancelled", "not requested"]},
+    "confirmation": {"type": "string", "enum": ["accepted", "token"],
+                     "description": "How the user confirmed: accepted when asked, or the token sent back."},
 }, ["id", "title", "url", "deleted", "confirmation"])
 
 
@@ -141,29 +142,14 @@ def update_record(ctx: Any, args: dict[str, Any]) -> ToolResult:
     return result(ctx, out, summary_text(ctx, out, head))
 
 
-CONFIRM_SCHEMA = {"type": "object", "properties": {"confirm": {"type": "boolean", "title": "Delete this record?"}},
-                  "required": ["confirm"]}
-
-
 def delete_record(ctx: Any, args: dict[str, Any]) -> ToolResult:
-    """Delete a record, asking the user first when the client supports elicitation."""
+    """Delete a record once the user has confirmed it (ctx.confirm: elicitation or a token)."""
     obj, rid = parse_record_id(args["id"])
     record = load_record(ctx, obj, rid)
     me = summarize(ctx, record, obj)
     noun = workspace.singular(ctx, obj)
-    confirmation = "not requested"
-    if ctx.client_supports("elicitation"):
-        answer = ctx.request("elicitation/create", {
-            "message": f'Delete the {noun.lower()} "{me["title"]}" ({me["id"]}) from Attio? This cannot be undone.',
-            "requestedSchema": CONFIRM_SCHEMA})
-        action = answer.get("action")
-        if action != "accept" or (answer.get("content") or {}).get("confirm") is not True:
-            confirmation = "cancelled" if action == "cancel" else "declined"
-            out = {"id": me["id"], "title": me["title"], "url": me["url"], "deleted": False,
-                   "confirmation": confirmation}
-            return result(ctx, out, f"Not deleted: the user {confirmation} deleting {noun} {me['title']} "
-                                    f"({me['id']}).")
-        confirmation = "accepted"
+    how = ctx.confirm(f'Permanently delete the {noun.lower()} "{me["title"]}" ({me["id"]}) from Attio, with its '
+                      "list entries. This cannot be undone.")
     try:
         ctx.attio.delete_record(obj, rid)
     except AttioNotFound:
@@ -171,7 +157,7 @@ def delete_record(ctx: Any, args: dict[str, Any]) -> ToolResult:
         raise ToolError(f"No {obj} record with id {rid} exists in this workspace (it may have been deleted "
                         "already).") from None
     forget_touched(ctx, obj, rid, record)
-    out = {"id": me["id"], "title": me["title"], "url": me["url"], "deleted": True, "confirmation": confirmation}
+    out = {"id": me["id"], "title": me["title"], "url": me["url"], "deleted": True, "confirmation": how}
     return result(ctx, out, f"Deleted {noun} {me['title']} ({me['id']}).")
 
 
@@ -207,7 +193,8 @@ def register(registry: Registry) -> None:
     registry.add_tool(Tool(
         name="delete_record", title="Delete record", handler=delete_record, args=DeleteArgs,
         output_schema=DELETE_OUTPUT, annotations=DESTRUCTIVE, scope=WRITE_SCOPE, streaming=True,
-        description=("Permanently delete one record by id, with its list entries; this cannot be undone. If the "
-                     "client supports it, the user is asked to confirm first and nothing is deleted unless they "
-                     "accept. Returns {\"id\",\"title\",\"deleted\",\"confirmation\"}. "
+        description=("Permanently delete one record by id, with its list entries; this cannot be undone. Nothing "
+                     "is deleted on a first call: the user is asked (when the client supports it), or the call "
+                     "returns status \"confirmation_required\" with a confirmation_token to send back only after "
+                     "the user agrees. Returns {\"id\",\"title\",\"deleted\",\"confirmation\"}. "
                      "Example: {\"id\": \"people:<record id>\"}.")))

@@ -248,10 +248,12 @@ def update_task(ctx: Any, args: dict[str, Any]) -> ToolResult:
 
 
 def delete_task(ctx: Any, args: dict[str, Any]) -> ToolResult:
-    """Delete one task (read first, so the answer says what was deleted)."""
+    """Delete one task once the user has confirmed it (read first, so both say what is deleted)."""
     tid = check_uuid(args["task_id"], "task_id")
     try:
         task = _task(ctx, ctx.attio.get_task(tid), RecordLabels(ctx))
+        ctx.confirm(f'Permanently delete the task "{" ".join(task["content"].split())}" (task id {tid}). '
+                    "This cannot be undone.")
         ctx.attio.delete_task(tid)
     except AttioNotFound:
         raise ToolError(f"No task with id {tid} exists in this workspace (it may have been deleted already). "
@@ -290,6 +292,8 @@ def register(registry: Registry) -> None:
     registry.add_tool(Tool(
         name="delete_task", title="Delete Attio task", handler=delete_task, args=TaskIdArgs,
         output_schema=DELETE_OUTPUT, annotations=DESTRUCTIVE, scope=WRITE_SCOPE,
-        description=("Permanently delete one Attio task by its id (from list_tasks). This cannot be undone; to "
-                     "close a finished task prefer update_task with is_completed true. Returns the deleted task. "
+        description=("Permanently delete one Attio task by its id (from list_tasks). This cannot be undone, so "
+                     "nothing is deleted on a first call: the user is asked, or the call returns status "
+                     "\"confirmation_required\" with a confirmation_token to send back only after the user agrees. "
+                     "To close a finished task prefer update_task with is_completed true. Returns the deleted task. "
                      "Example: {\"task_id\": \"649e34f4-c39a-4f4d-99ef-48a36bef8f04\"}.")))

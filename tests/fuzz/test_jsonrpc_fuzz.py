@@ -47,7 +47,8 @@ methods = st.sampled_from(METHODS) | texts
 params = st.fixed_dictionaries({}, optional={
     "name": st.sampled_from(TOOLS + ["account_brief", "meeting_prep"]) | texts,
     "arguments": st.dictionaries(st.sampled_from(["query", "id", "object", "record_id", "limit", "confirm",
-                                                  "values", "content"]) | texts, json_values, max_size=4),
+                                                  "values", "content", "confirmation_token"]) | texts,
+                                 json_values, max_size=4),
     "uri": st.sampled_from(["attio://schema", "attio://records/companies/x", "attio://nope"]) | texts,
     "cursor": json_values, "level": st.sampled_from(["debug", "error", "loud"]) | json_values,
     "protocolVersion": st.sampled_from(["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]) | json_values,

@@ -7,6 +7,8 @@ import pytest
 from jsonschema import Draft202012Validator
 from mcp import Client
 
+from tests.tools.test_confirmation import TARGETS as CONFIRMED_END_TO_END
+
 pytestmark = pytest.mark.integration
 
 BRIGHTWAVE = "companies:549937a9-9b09-5351-a4ff-1972c1d8a132"
@@ -60,6 +62,14 @@ def test_every_tool_is_well_described_and_every_read_result_matches_its_schema(s
             assert scope == ["attio:write"], tool.name
         destructive = tool.name.startswith(("delete_", "remove_"))
         assert hints["destructiveHint"] is destructive, tool.name
+        if destructive:  # the one confirmation mechanism: an optional token in, the not-done result out
+            token = tool.input_schema["properties"]["confirmation_token"]
+            assert token["type"] == "string" and "confirmation_token" not in tool.input_schema.get("required", [])
+            statuses = [s["properties"]["status"]["enum"] for s in tool.output_schema["anyOf"]
+                        if "status" in s.get("properties", {})]
+            assert statuses == [["confirmation_required", "declined", "cancelled"]], tool.name
+    # Every destructive tool is also run end to end through confirmation (first call changes nothing).
+    assert {t.name for t in tools if t.annotations.destructive_hint} == set(CONFIRMED_END_TO_END)
     schemas = {t.name: t.output_schema for t in tools}
     for name, res in results.items():
         assert not res.is_error, (name, res.content[0].text)

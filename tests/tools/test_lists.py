@@ -176,7 +176,10 @@ def test_update_list_entry_bad_stage_entry_and_values(reset_demo, server):
 
 def test_remove_from_list_deletes_only_the_entry(reset_demo, server):
     orbital = pipeline(server)["Orbital Robotics proof of concept"]
-    out = ok(server, "remove_from_list", {"list": "sales_pipeline", "entry_id": orbital["entry_id"]})
+    args = {"list": "sales_pipeline", "entry_id": orbital["entry_id"]}
+    first = ok(server, "remove_from_list", args)
+    assert first["status"] == "confirmation_required"  # nothing removed yet (tests/tools/test_confirmation.py)
+    out = ok(server, "remove_from_list", {**args, "confirmation_token": first["confirmation_token"]})
     assert out == {"list": "sales_pipeline", "entry_id": orbital["entry_id"], "removed": True}
     assert "Orbital Robotics proof of concept" not in pipeline(server)
     record = ok(server, "fetch", {"id": orbital["record_id"]})

@@ -135,7 +135,10 @@ def test_create_note_rejects_an_unknown_format(server):
 
 
 def test_delete_note_then_again(server, reset_demo):
-    deleted, listed, again = calls(server, ("delete_note", {"note_id": DISCOVERY_NOTE}),
+    first = valid("delete_note", call(server, "delete_note", {"note_id": DISCOVERY_NOTE}))
+    assert first["status"] == "confirmation_required"  # nothing deleted yet (tests/tools/test_confirmation.py)
+    token = first["confirmation_token"]
+    deleted, listed, again = calls(server, ("delete_note", {"note_id": DISCOVERY_NOTE, "confirmation_token": token}),
                                    ("list_notes", {"record_id": BRIGHTWAVE}),
                                    ("delete_note", {"note_id": DISCOVERY_NOTE}))
     out = valid("delete_note", deleted)

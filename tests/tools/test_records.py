@@ -40,6 +40,13 @@ def ok(server: Any, name: str, args: dict[str, Any], **client: Any) -> dict[str,
     return res.structured_content
 
 
+def confirmed(server: Any, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """A destructive call carried through: the first call changes nothing, its token confirms the second."""
+    first = ok(server, name, args)
+    assert first["status"] == "confirmation_required", first
+    return ok(server, name, {**args, "confirmation_token": first["confirmation_token"]})
+
+
 def error(server: Any, name: str, args: dict[str, Any]) -> str:
     """A failed call's message."""
     res = call(server, name, args)
@@ -163,7 +170,7 @@ def test_create_resolves_a_record_reference_by_name(server, reset_demo):
     assert got["values"]["name"] == ["Ada Lovelace"]
     team = ok(server, "get_related_records", {"id": BRIGHTWAVE, "relation": "team"})["relations"][0]
     assert person["id"] in [r["id"] for r in team["records"]]  # the company's cached read was dropped
-    ok(server, "delete_record", {"id": person["id"]})
+    confirmed(server, "delete_record", {"id": person["id"]})
 
 
 def test_create_rejects_bad_input_with_the_valid_choices(server, reset_demo):
@@ -257,9 +264,9 @@ def _company(server: Any) -> dict[str, Any]:
 def test_delete_then_get_is_not_found(server, reset_demo):
     made = _company(server)
     ok(server, "get_record", {"id": made["id"]})  # cached before the delete
-    gone = ok(server, "delete_record", {"id": made["id"]})
+    gone = confirmed(server, "delete_record", {"id": made["id"]})
     assert gone == {"id": made["id"], "title": "Doomed Inc", "url": made["url"], "deleted": True,
-                    "confirmation": "not requested"}
+                    "confirmation": "token"}
     rid = made["id"].split(":")[1]
     assert error(server, "get_record", {"id": made["id"]}) == (
         f"No companies record with id {rid} exists in this workspace (it may have been deleted). "
@@ -280,11 +287,13 @@ def test_delete_asks_for_confirmation_through_elicitation(server, reset_demo):
 
     made = _company(server)
     kept = ok(server, "delete_record", {"id": made["id"]}, elicitation_callback=answering("decline", False))
-    assert kept["deleted"] is False and kept["confirmation"] == "declined"
-    assert asked[0].message == f'Delete the company "Doomed Inc" ({made["id"]}) from Attio? This cannot be undone.'
+    assert kept == {"status": "declined", "action": asked[0].message.removesuffix("\n\nGo ahead?"),
+                    "arguments": {"id": made["id"]}}
+    assert asked[0].message == (f'Permanently delete the company "Doomed Inc" ({made["id"]}) from Attio, with its '
+                                "list entries. This cannot be undone.\n\nGo ahead?")
     assert asked[0].requested_schema["required"] == ["confirm"]
     unsure = ok(server, "delete_record", {"id": made["id"]}, elicitation_callback=answering("accept", False))
-    assert unsure["deleted"] is False
+    assert unsure["status"] == "declined"
     assert ok(server, "get_record", {"id": made["id"]})["title"] == "Doomed Inc"
     done = ok(server, "delete_record", {"id": made["id"]}, elicitation_callback=answering("accept", True))
     assert done["deleted"] is True and done["confirmation"] == "accepted"

@@ -161,7 +161,10 @@ def test_update_task_unknown_id_and_empty_change(server):
 
 
 def test_delete_task_then_again(server, reset_demo):
-    deleted, listed, again = calls(server, ("delete_task", {"task_id": QUESTIONNAIRE}),
+    first = valid("delete_task", calls(server, ("delete_task", {"task_id": QUESTIONNAIRE}))[0])
+    assert first["status"] == "confirmation_required"  # nothing deleted yet (tests/tools/test_confirmation.py)
+    token = first["confirmation_token"]
+    deleted, listed, again = calls(server, ("delete_task", {"task_id": QUESTIONNAIRE, "confirmation_token": token}),
                                    ("list_tasks", {"record_id": BRIGHTWAVE}),
                                    ("delete_task", {"task_id": QUESTIONNAIRE}))
     out = valid("delete_task", deleted)
