@@ -1,5 +1,8 @@
 """Resource protection in front of /mcp, /sse and /messages: our bearer tokens only, audience and scope checked.
 
+Audiences are strict per endpoint: a token is good only where its `resource` points (/mcp, or /sse
+together with /messages), so a token obtained for one transport cannot be replayed at the other.
+
 401 carries `WWW-Authenticate: Bearer resource_metadata="…"` (with `error=` only when a token
 was sent); a token without the needed scope gets 403 `insufficient_scope` naming it.
 """
@@ -16,8 +19,19 @@ from . import credentials, store
 from .models import Grant, UpstreamCredential, aware
 
 
+def _is_sse(request: Request) -> bool:
+    return request.path.startswith(("/sse", "/messages"))
+
+
+def endpoint_resource(request: Request) -> str:
+    """The one resource a token must name to be used here: /mcp's, or the legacy transport's for /sse and
+    /messages (strict per-endpoint audiences; each endpoint's protected-resource metadata names its own)."""
+    mcp, sse = store.resources()
+    return sse if _is_sse(request) else mcp
+
+
 def _metadata_url(request: Request) -> str:
-    suffix = "sse" if request.path.startswith(("/sse", "/messages")) else "mcp"
+    suffix = "sse" if _is_sse(request) else "mcp"
     return f"{store.issuer()}/.well-known/oauth-protected-resource/{suffix}"
 
 
@@ -49,8 +63,10 @@ def authenticate(request: Request) -> Caller | Response:
     now = datetime.now(timezone.utc)
     if token is None or token.revoked_at is not None or aware(token.access_expires_at) <= now:
         return challenge(request, 401, "invalid_token", "The access token is invalid, expired or revoked")
-    if token.resource not in store.resources():
-        return challenge(request, 401, "invalid_token", "The access token was issued for another resource")
+    expected = endpoint_resource(request)
+    if token.resource != expected:
+        return challenge(request, 401, "invalid_token",
+                         f"The access token was issued for another resource; this endpoint is {expected}")
     session = store.db().session
     grant = session.get(Grant, token.grant_id)
     if grant is None or grant.revoked_at is not None:

@@ -40,13 +40,25 @@ def test_discovery_register_consent_token_call_refresh_revoke(auth_server):
     client_id = storage.client_info.client_id
     bearer = {"Authorization": f"Bearer {tokens.access_token}"}
 
+    # Audiences are per endpoint: the /mcp token is refused at /sse, whose metadata names its own resource…
+    r = requests.get(auth_server.url + "/sse", headers={**bearer, "Accept": "text/event-stream"}, timeout=10,
+                     stream=True)
+    assert r.status_code == 401 and 'error="invalid_token"' in r.headers["WWW-Authenticate"]
+    assert f'resource_metadata="{auth_server.url}/.well-known/oauth-protected-resource/sse"' in \
+        r.headers["WWW-Authenticate"]
+    r.close()
+    # …so the SDK, sent there, authorizes again for /sse, and that token serves the stream and /messages.
+    sse_storage = MemoryStorage()
+
     async def legacy_sse():
-        async with sse_client(auth_server.url + "/sse", headers=bearer) as (read, write):
+        async with sse_client(auth_server.url + "/sse", auth=provider(auth_server.url + "/sse", sse_storage)) as (
+                read, write):
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 res = await session.call_tool("search", {"query": "acme"})
                 assert not res.is_error
     anyio.run(legacy_sse)
+    assert sse_storage.tokens.access_token != tokens.access_token
 
     # refresh: rotation gives a new pair; the old refresh token is dead
     r = requests.post(auth_server.url + "/oauth/token", data={
