@@ -22,6 +22,7 @@ from mcp.types import ElicitResult
 from connector.attio.demo import DEMO_TOKEN
 from connector.mcp.context import Caller
 from connector.tools.docs import published_registry
+from tests.conftest import need
 
 pytestmark = pytest.mark.integration
 
@@ -263,3 +264,21 @@ def test_a_token_issued_to_another_caller_is_refused(oauth_server, demo_attio):
         return await _ok(c, "delete_comment", {**args, "confirmation_token": token})
     assert _as(oauth_server, alice, confirm)["deleted"] is True
     assert not exists(demo_attio, path)
+
+
+def test_two_instances_sharing_redis_spend_a_token_once(server_factory, demo_attio):
+    """A token issued by one instance works on another, and is then spent for both (Redis, not memory)."""
+    from tests.integration.test_redis_cache import redis_up
+
+    need(redis_up(), "Redis is not running on 127.0.0.1:6379")
+    one, two = (server_factory(REDIS_URL="redis://127.0.0.1:6379/11") for _ in range(2))
+
+    async def first(c: Client) -> tuple[dict[str, Any], str, str]:
+        args, path = await _note(c)
+        return args, path, (await _ok(c, "delete_note", args))["confirmation_token"]
+    args, path, token = run(one, first)
+
+    async def confirm(c: Client) -> Any:
+        return await c.call_tool("delete_note", {**args, "confirmation_token": token})
+    assert run(two, confirm).is_error is False and not exists(demo_attio, path)
+    _refused(run(one, confirm), "This confirmation_token has already been used; each token confirms one call.")
