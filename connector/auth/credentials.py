@@ -18,6 +18,7 @@ from .audit import audit
 from .models import Grant, UpstreamCredential
 
 log = logging.getLogger("connector.auth")
+REVOKE_TIMEOUT = 10.0  # seconds; a revocation runs inside the request (or command) that revoked the grant
 
 
 def _db() -> Any:
@@ -76,8 +77,7 @@ def revoke_at_attio(token: str) -> str | None:
     cfg = current_app.config
     _db().release()  # no pooled connection waits on Attio
     try:
-        resp = requests.post(f"{cfg['ATTIO_OAUTH_URL']}/oauth/revoke", data={"token": token},
-                             timeout=min(cfg["ATTIO_TIMEOUT"], 10.0))
+        resp = requests.post(f"{cfg['ATTIO_OAUTH_URL']}/oauth/revoke", data={"token": token}, timeout=REVOKE_TIMEOUT)
     except requests.RequestException as exc:
         return f"Attio could not be reached ({exc.__class__.__name__})"
     if resp.status_code in (200, 204):
