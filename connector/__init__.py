@@ -41,11 +41,14 @@ def register_screening(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    """Security headers on every response, CORS where a browser client needs it, the OpenAPI document."""
+    """The Host check in front of every route, security headers on every response, CORS where a browser client
+    needs it, the OpenAPI document."""
     from .ops.openapi import bp as openapi_bp
     from .security.cors import init_cors
     from .security.headers import init_headers
+    from .security.hosts import init_hosts
 
+    init_hosts(app)
     init_headers(app)
     init_cors(app)
     app.register_blueprint(openapi_bp)

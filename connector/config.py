@@ -189,10 +189,10 @@ def load_settings(environ: Mapping[str, str] | None = None,
             shown = "<hidden>" if "SECRET" in name or "KEY" in name else repr(raw)
             raise ConfigError(f"{name}={shown} is invalid: {exc}") from None
     cfg.update(overrides or {})
-    return _finish(cfg)
+    return _finish(cfg, env)
 
 
-def _finish(cfg: dict[str, Any]) -> dict[str, Any]:
+def _finish(cfg: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
     cfg["MODE"] = _mode(cfg)
     if cfg["MODE"] == "demo" and cfg.get("PRODUCTION"):
         raise ConfigError("PRODUCTION=true needs real Attio settings: set ATTIO_API_KEY, or ATTIO_CLIENT_ID and "
@@ -214,16 +214,7 @@ def _finish(cfg: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError("CIMD_ALLOW_LOOPBACK is for tests only and is refused when PRODUCTION=true")
     if cfg["PUBLIC_URL"] and cfg.get("PRODUCTION") and not cfg["PUBLIC_URL"].startswith("https://"):
         raise ConfigError("PUBLIC_URL must be https:// in production (ChatGPT only connects over HTTPS)")
-    if cfg["ALLOWED_HOSTS"] is None:
-        hosts = ["localhost", "127.0.0.1", "[::1]", "::1"]
-        if cfg["PUBLIC_URL"]:
-            hosts.append((urlsplit(cfg["PUBLIC_URL"]).hostname or "").lower())
-            cfg["ALLOWED_HOSTS"] = hosts
-        else:
-            # Without PUBLIC_URL we cannot know the public name; only a loopback bind is guarded.
-            cfg["ALLOWED_HOSTS"] = hosts if _bound_to_loopback() else []
-    else:
-        cfg["ALLOWED_HOSTS"] = [h.lower() for h in cfg["ALLOWED_HOSTS"]]
+    cfg["ALLOWED_HOSTS"] = _allowed_hosts(cfg, env)
     if cfg["SCREENING_POLICY"] not in ("annotate", "redact", "block"):
         raise ConfigError("SCREENING_POLICY must be one of annotate, redact, block")
     threshold = cfg["SCREENING_THRESHOLD"]
@@ -236,10 +227,33 @@ def _finish(cfg: dict[str, Any]) -> dict[str, Any]:
     return cfg
 
 
-def _bound_to_loopback() -> bool:
+LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]", "::1"]
+
+
+def _allowed_hosts(cfg: Mapping[str, Any], env: Mapping[str, str]) -> list[str]:
+    """The Host names served (connector.security.hosts): never empty, so the OAuth issuer, which follows the
+    request's Host when PUBLIC_URL is unset, never takes a name the operator did not choose."""
+    public = (urlsplit(cfg["PUBLIC_URL"]).hostname or "").lower() if cfg["PUBLIC_URL"] else ""
+    if cfg["ALLOWED_HOSTS"] is not None:
+        hosts = [h.lower() for h in cfg["ALLOWED_HOSTS"]]
+    else:
+        hosts = list(LOOPBACK_NAMES)
+        if not public and cfg["MODE"] != "demo" and not _bound_to_loopback(env):
+            # Demo mode serves the loopback names only (a container's published port); real data needs a decision.
+            bind = env.get("CONNECTOR_BIND") or f"PORT={env.get('PORT')}"
+            raise ConfigError(f"PUBLIC_URL or ALLOWED_HOSTS is required when the server listens beyond loopback "
+                              f"({bind}): without them the OAuth issuer would be whatever Host a request names. Set "
+                              "PUBLIC_URL to the URL clients use (e.g. https://connector.example.com), or "
+                              "ALLOWED_HOSTS to the names this server answers to")
+    if public and public not in hosts:
+        hosts.append(public)  # the issuer's own name is always served
+    return hosts
+
+
+def _bound_to_loopback(env: Mapping[str, str]) -> bool:
     """True when gunicorn (or the dev server) listens on loopback only."""
-    bind = os.environ.get("CONNECTOR_BIND") or ""
+    bind = env.get("CONNECTOR_BIND") or ""
     if not bind:
-        return not os.environ.get("PORT")  # PaaS platforms set PORT and bind 0.0.0.0
+        return not env.get("PORT")  # PaaS platforms set PORT and bind 0.0.0.0
     host = bind.rsplit(":", 1)[0].strip("[]")
     return host in ("127.0.0.1", "localhost", "::1")

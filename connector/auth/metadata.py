@@ -48,7 +48,8 @@ def resource_metadata(resource: str) -> dict:
 def _cors(resp: Response) -> Response:
     # Discovery documents are public; browser-based clients (the Inspector) read them cross-origin.
     resp.headers["Access-Control-Allow-Origin"] = "*"
-    resp.headers["Cache-Control"] = "public, max-age=300"
+    # Without PUBLIC_URL every URL in them comes from this request's Host: no shared cache may keep that.
+    resp.headers["Cache-Control"] = "public, max-age=300" if current_app.config["PUBLIC_URL"] else "no-store"
     return resp
 
 

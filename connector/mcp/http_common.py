@@ -1,4 +1,4 @@
-"""HTTP pieces both MCP transports share: Origin/Host guards, error replies, SSE framing, stream caps.
+"""HTTP pieces both MCP transports share: the Origin guard, error replies, SSE framing, stream caps.
 
 Knows Flask, not Attio.
 """
@@ -37,13 +37,6 @@ def rpc_error(status: int, code: int, message: str, headers: dict[str, str] | No
     return json_response(JsonRpcError(code, message, id=msg_id).to_wire(), status, headers)
 
 
-def _hostname(value: str) -> str:
-    """The host part of a Host header or origin, lowercased, port removed."""
-    if value.startswith("["):
-        return value[: value.find("]") + 1].lower()
-    return value.rsplit(":", 1)[0].lower() if value.count(":") == 1 else value.lower()
-
-
 def origin_allowed(origin: str) -> bool:
     """True for a browser Origin the MCP endpoints serve: a loopback page, PUBLIC_URL's origin, ALLOWED_ORIGINS.
 
@@ -65,25 +58,18 @@ def origin_allowed(origin: str) -> bool:
     return host in LOOPBACK_HOSTS
 
 
-def check_origin_and_host() -> Response | None:
-    """Reject foreign Origins (403) and unexpected Host headers (421): DNS-rebinding defence."""
-    cfg = current_app.config
+def check_origin() -> Response | None:
+    """Reject foreign browser Origins (403): DNS-rebinding defence beside the app-wide Host check, which has
+    already answered 421 for a Host we do not serve (connector.security.hosts)."""
     origin = request.headers.get("Origin")
     if origin is not None and origin != "" and not origin_allowed(origin):
         return rpc_error(403, jsonrpc.INVALID_REQUEST, f"Forbidden: Origin {origin[:200]} is not allowed")
-    hosts = cfg["ALLOWED_HOSTS"]
-    if hosts:
-        host = _hostname(request.host or "")
-        if host not in hosts and "*" not in hosts:
-            return rpc_error(421, jsonrpc.INVALID_REQUEST,
-                             f"Misdirected request: Host {host} is not served here (set PUBLIC_URL to the public "
-                             "URL, e.g. your tunnel's, or add the name to ALLOWED_HOSTS)")
     return None
 
 
 def guard(ext: Any) -> tuple[Any, Response | None]:
-    """Origin/Host first, then authentication: (caller, None) or (None, the refusal)."""
-    refused = check_origin_and_host()
+    """Origin first, then authentication: (caller, None) or (None, the refusal)."""
+    refused = check_origin()
     if refused is not None:
         return None, refused
     outcome = ext.authenticate(request)

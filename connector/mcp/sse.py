@@ -11,7 +11,7 @@ import gevent.queue
 from flask import Blueprint, Response, current_app, request
 
 from . import jsonrpc
-from .http_common import (SSE_HEADERS, check_origin_and_host, client_key, guard, not_json_body,
+from .http_common import (SSE_HEADERS, check_origin, client_key, guard, not_json_body,
                           not_streamable, outbox_stream, rpc_error, sse_event)
 from .jsonrpc import INVALID_REQUEST, JsonRpcError
 from .server import SUPPORTED_VERSIONS
@@ -54,7 +54,7 @@ def open_stream() -> Response:
 @bp.route("/sse/", methods=["HEAD"])
 def probe() -> Response:
     """Answer HEAD probes without opening a stream."""
-    refused = check_origin_and_host()
+    refused = check_origin()
     return Response(status=refused.status_code if refused is not None else 200)
 
 

@@ -12,7 +12,7 @@ import gevent.queue
 from flask import Blueprint, Response, current_app, request
 
 from . import jsonrpc
-from .http_common import (KEEPALIVE, SSE_HEADERS, accepts, check_origin_and_host, client_key, guard, json_response,
+from .http_common import (KEEPALIVE, SSE_HEADERS, accepts, check_origin, client_key, guard, json_response,
                           not_json_body, not_streamable, outbox_stream, rpc_error, sse_event)
 from .jsonrpc import INVALID_REQUEST, JsonRpcError
 from .server import STREAMABLE_VERSIONS
@@ -286,7 +286,7 @@ def terminate() -> Response:
 @bp.route("/mcp/", methods=["HEAD", "OPTIONS"])
 def probe() -> Response:
     """Answer HEAD/OPTIONS probes quickly, without a body."""
-    refused = check_origin_and_host()
+    refused = check_origin()
     if refused is not None:
         return Response(status=refused.status_code)
     return Response(status=200 if request.method == "HEAD" else 204, headers={"Allow": ALLOW})

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from flask import Flask, Response, request
 
-from ..mcp.http_common import check_origin_and_host, json_response, origin_allowed
+from ..mcp.http_common import check_origin, json_response, origin_allowed
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def preflight() -> Response | None:
     allow = f"{rule.methods}, OPTIONS" + (", HEAD" if rule is MCP_RULE else "")
     origin = request.headers.get("Origin")
     if rule is MCP_RULE:
-        refused = check_origin_and_host()  # Origin and the DNS-rebinding Host check, JSON-RPC shaped
+        refused = check_origin()  # JSON-RPC shaped, like the POST it precedes (Host was checked app-wide)
         if refused is not None:
             return refused
     elif origin and not origin_allowed(origin):
