@@ -134,6 +134,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(health_bp)
     app.register_blueprint(status_bp)
+    from .auth.ratelimit import exempt_blueprints
+
+    # Only the auth routes are rate-limited: the MCP transports and the health checks skip the limiter.
+    exempt_blueprints(app, ("mcp_streamable", "mcp_sse", "health"))
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -7,7 +7,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from .mcp import jsonrpc
-from .mcp.http_common import json_response, rpc_error
+from .web import json_response, rpc_error
 
 MCP_PREFIXES = ("/mcp", "/sse", "/messages")
 log = logging.getLogger(__name__)

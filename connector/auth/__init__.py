@@ -26,13 +26,11 @@ def init_auth(app: Flask) -> None:
     init_limits(app)
     for bp in (metadata.bp, tokens.bp, views.bp):
         app.register_blueprint(bp)
-    from ..mcp import sse, streamable_http
-    from ..ops import health
     from .ratelimit import limiter
 
-    # Only the auth routes are limited; the MCP transports and health checks skip the limiter entirely.
-    for bp in (streamable_http.bp, sse.bp, health.bp, metadata.bp):
-        limiter.exempt(bp)
+    # The discovery documents are not limited; the factory exempts the MCP transports and health checks
+    # (connector.register_blueprints), which auth, sitting in front of them, does not import.
+    limiter.exempt(metadata.bp)
     mcp = app.extensions["mcp"]
     if cfg["AUTH_DISABLED"]:
         return

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
 
-from ..mcp.http_common import json_response
+from ..web import json_response
 from . import store
 
 bp = Blueprint("oauth_metadata", __name__)

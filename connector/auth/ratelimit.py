@@ -19,7 +19,7 @@ from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
-from ..mcp.http_common import json_response
+from ..web import json_response
 
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True, strategy="fixed-window")
 
@@ -56,6 +56,12 @@ def limit(setting: str) -> Callable[[Any], Any]:
         view = limiter.limit(value, key_func=client_key, scope=f"{setting}:client")(view)
         return limiter.limit(value, scope=f"{setting}:ip")(view)
     return wrap
+
+
+def exempt_blueprints(app: Flask, names: tuple[str, ...]) -> None:
+    """Let the named, already registered blueprints skip the limiter entirely (only auth routes are limited)."""
+    for name in names:
+        limiter.exempt(app.blueprints[name])
 
 
 def init_limits(app: Flask) -> None:

@@ -13,8 +13,8 @@ from typing import Callable
 
 from flask import Flask, Request, Response, current_app
 
-from ..mcp.context import Caller
-from ..mcp.http_common import json_response
+from ..identity import Caller
+from ..web import json_response
 from . import credentials, store
 from .models import Grant, UpstreamCredential, aware
 

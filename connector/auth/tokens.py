@@ -10,8 +10,8 @@ from flask import Blueprint, Response, current_app, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..mcp.http_common import json_response
-from ..mcp.jsonrpc import JsonRpcError, load_json
+from ..jsonbody import JsonBodyError, parse
+from ..web import json_response
 from . import store
 from .audit import audit
 from .clients import register_client, registration_error
@@ -38,10 +38,10 @@ def _form_only() -> Response | None:
 
 def _json_body() -> Any:
     """The body as JSON (None unless declared application/json), with the MCP endpoints' limits:
-    RequestEntityTooLarge past MAX_REQUEST_BYTES, JsonRpcError when malformed or too deeply nested."""
+    RequestEntityTooLarge past MAX_REQUEST_BYTES, JsonBodyError when malformed or too deeply nested."""
     if not request.is_json:
         return None
-    return load_json(request.get_data(cache=False))
+    return parse(request.get_data(cache=False))
 
 
 def _no_store(resp: Response) -> Response:
@@ -58,8 +58,8 @@ def register() -> Response:
     except RequestEntityTooLarge:
         return oauth_error(413, "invalid_request",
                            f"Request body too large: the limit is {request.max_content_length} bytes")
-    except JsonRpcError as exc:  # not JSON, or nested deeper than jsonrpc.MAX_DEPTH
-        return oauth_error(400, "invalid_client_metadata", exc.message.split(": ", 1)[-1])
+    except JsonBodyError as exc:  # not JSON, or nested deeper than jsonbody.MAX_DEPTH
+        return oauth_error(400, "invalid_client_metadata", exc.reason)
     try:
         out = register_client(store.db().session, store.keyring(), body, current_app.config["DCR_CLIENT_TTL_DAYS"],
                               current_app.config["ALLOWED_REDIRECT_URIS"])

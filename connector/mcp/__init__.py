@@ -66,6 +66,14 @@ class McpExtension:
         app.register_blueprint(streamable_http.bp)
         app.register_blueprint(sse.bp)
 
+    @staticmethod
+    def openapi_wire() -> dict[str, Any]:
+        """What an HTTP API document says of the MCP wire: the message schema, the id field, the versions."""
+        from .jsonrpc import MessageSchema, _Id
+        from .server import SUPPORTED_VERSIONS
+
+        return {"message_schema": MessageSchema, "id_field": _Id, "versions": tuple(SUPPORTED_VERSIONS)}
+
     def set_authenticator(self, func: Callable[[Request], Caller | Response], *,
                           scope_check: Callable[[Caller, str], Response | None] | None = None) -> None:
         """Put authentication in front of the transports: `func(request)` → Caller or an error Response;

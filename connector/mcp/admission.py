@@ -14,7 +14,7 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from . import jsonrpc
-from .http_common import rpc_error
+from ..web import rpc_error
 
 NAMESPACE = "attio-connector:mcp-new-session"
 

@@ -10,28 +10,9 @@ from typing import Any, Callable
 
 import gevent
 
+from ..identity import Caller
 from . import confirmation, jsonrpc
 from .sessions import LOG_LEVELS, InFlight, Session
-
-
-@dataclass
-class Caller:
-    """Who is calling: subject, scopes and the credential their tool calls use.
-
-    `on_upstream_unauthorized` is set by the auth layer when the credential is the caller's own
-    (attio_oauth): the Attio client calls it when Attio answers 401, so the grant is revoked and the
-    client's next request gets our 401 challenge. The Attio layer never imports auth (dependency inversion).
-    """
-
-    subject: str = "anonymous"
-    scopes: frozenset[str] = frozenset({"attio:read", "attio:write"})
-    credential: Any = None
-    client_id: str | None = None
-    on_upstream_unauthorized: Callable[[], None] | None = None
-
-    def has_scope(self, scope: str) -> bool:
-        """True when the caller's token carries `scope`."""
-        return scope in self.scopes
 
 
 class Cancelled(Exception):

@@ -9,62 +9,17 @@ import threading
 from collections import Counter
 from contextlib import contextmanager
 from typing import Any, Iterator
-from urllib.parse import urlsplit
 
-from flask import Response, current_app, request
+from flask import Response, request
 
+from ..web import check_origin, rpc_error
 from . import jsonrpc
-from .jsonrpc import JsonRpcError
-
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 SSE_HEADERS = {
     "Cache-Control": "no-cache, no-transform",
     "X-Accel-Buffering": "no",  # nginx and Heroku-style routers must not buffer the stream
     "Connection": "keep-alive",
 }
-
-
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """A compact JSON response."""
-    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), status=status,
-                    mimetype="application/json", headers=headers)
-
-
-def rpc_error(status: int, code: int, message: str, headers: dict[str, str] | None = None,
-              msg_id: Any = None) -> Response:
-    """A JSON-RPC error object as an HTTP error reply."""
-    return json_response(JsonRpcError(code, message, id=msg_id).to_wire(), status, headers)
-
-
-def origin_allowed(origin: str) -> bool:
-    """True for a browser Origin the MCP endpoints serve: a loopback page, PUBLIC_URL's origin, ALLOWED_ORIGINS.
-
-    `null` and anything that does not parse as a URL (e.g. `http://[`) are foreign.
-    """
-    if not origin or origin == "null":
-        return False
-    cfg = current_app.config
-    allowed = set(cfg["ALLOWED_ORIGINS"])
-    if cfg["PUBLIC_URL"]:
-        pub = urlsplit(cfg["PUBLIC_URL"])
-        allowed.add(f"{pub.scheme}://{pub.netloc}")
-    if origin in allowed:
-        return True
-    try:
-        host = (urlsplit(origin).hostname or "").lower()
-    except ValueError:
-        return False
-    return host in LOOPBACK_HOSTS
-
-
-def check_origin() -> Response | None:
-    """Reject foreign browser Origins (403): DNS-rebinding defence beside the app-wide Host check, which has
-    already answered 421 for a Host we do not serve (connector.security.hosts)."""
-    origin = request.headers.get("Origin")
-    if origin is not None and origin != "" and not origin_allowed(origin):
-        return rpc_error(403, jsonrpc.INVALID_REQUEST, f"Forbidden: Origin {origin[:200]} is not allowed")
-    return None
 
 
 def guard(ext: Any) -> tuple[Any, Response | None]:

@@ -5,11 +5,11 @@ back is either a list of validated messages or a `JsonRpcError` to send.
 """
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from .. import jsonbody
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -19,7 +19,7 @@ INTERNAL_ERROR = -32603
 RESOURCE_NOT_FOUND = -32002
 REQUEST_CANCELLED = -32800  # only used internally; cancelled requests get no response
 
-MAX_DEPTH = 64
+MAX_DEPTH = jsonbody.MAX_DEPTH
 
 
 class JsonRpcError(Exception):
@@ -71,58 +71,15 @@ class MessageSchema(Schema):
 _SCHEMA = MessageSchema()
 
 
-def _depth(value: Any, limit: int = MAX_DEPTH) -> int:
-    """Nesting depth, bounded so hostile input cannot cost much."""
-    stack = [(value, 1)]
-    deepest = 0
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return depth
-        deepest = max(deepest, depth)
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return deepest
-
-
 def load_json(body: bytes) -> Any:
     """Parse bytes as JSON: JsonRpcError -32700 when it is not JSON (or holds an unpaired surrogate escape),
     -32600 when it nests deeper than MAX_DEPTH."""
-    too_deep = JsonRpcError(INVALID_REQUEST, f"Invalid Request: JSON nested deeper than {MAX_DEPTH} levels")
     try:
-        data = json.loads(body)
-    except RecursionError:  # thousands of levels: the parser gave up before we could count them
-        raise too_deep from None
-    except ValueError as exc:
-        raise JsonRpcError(PARSE_ERROR, f"Parse error: body is not valid JSON ({exc.__class__.__name__})") from None
-    if _depth(data) > MAX_DEPTH:
-        raise too_deep
-    if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(data):
-        # Valid JSON syntax, but no UTF-8 text can carry it: echoing or storing it would fail later.
-        raise JsonRpcError(PARSE_ERROR, "Parse error: a string contains an unpaired UTF-16 surrogate escape")
-    return data
-
-
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # a \uD800-\uDFFF escape somewhere in the body
-_LONE = re.compile("[\ud800-\udfff]")
-
-
-def _has_lone_surrogate(value: Any) -> bool:
-    """True when a string (or key) holds a surrogate code point: json.loads joins valid pairs, so any left is lone."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if _LONE.search(item):
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+        return jsonbody.parse(body)
+    except jsonbody.JsonBodyError as exc:
+        if exc.too_deep:
+            raise JsonRpcError(INVALID_REQUEST, f"Invalid Request: {exc.reason}") from None
+        raise JsonRpcError(PARSE_ERROR, f"Parse error: {exc.reason}") from None
 
 
 def validate_message(raw: Any) -> dict[str, Any]:

@@ -11,8 +11,8 @@ import gevent.queue
 from flask import Blueprint, Response, current_app, request
 
 from . import jsonrpc
-from .http_common import (SSE_HEADERS, check_origin, client_key, guard, not_json_body,
-                          not_streamable, outbox_stream, rpc_error, sse_event)
+from ..web import check_origin, rpc_error
+from .http_common import SSE_HEADERS, client_key, guard, not_json_body, not_streamable, outbox_stream, sse_event
 from .jsonrpc import INVALID_REQUEST, JsonRpcError
 from .server import SUPPORTED_VERSIONS
 

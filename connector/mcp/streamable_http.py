@@ -12,8 +12,9 @@ import gevent.queue
 from flask import Blueprint, Response, current_app, request
 
 from . import jsonrpc
-from .http_common import (KEEPALIVE, SSE_HEADERS, accepts, check_origin, client_key, guard, json_response,
-                          not_json_body, not_streamable, outbox_stream, rpc_error, sse_event)
+from ..web import check_origin, json_response, rpc_error
+from .http_common import (KEEPALIVE, SSE_HEADERS, accepts, client_key, guard, not_json_body, not_streamable,
+                          outbox_stream, sse_event)
 from .jsonrpc import INVALID_REQUEST, JsonRpcError
 from .server import STREAMABLE_VERSIONS
 

@@ -1,6 +1,6 @@
 """Render the OpenAPI document as docs/api.md, so the reference cannot drift from the code.
 
-`python -m connector.ops.openapi > docs/api.md` regenerates it; a test compares.
+`python -m connector.apidoc > docs/api.md` regenerates it; a test compares.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 HEADER = """# HTTP API
 
 Generated from the OpenAPI 3.1 document that `GET /openapi.json` serves, by
-`python -m connector.ops.openapi > docs/api.md`; a test fails when this file and the code disagree.
+`python -m connector.apidoc > docs/api.md`; a test fails when this file and the code disagree.
 The document is built with apispec from the marshmallow schemas the endpoints validate with.
 """
 

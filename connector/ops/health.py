@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
 
-from ..mcp.context import Caller
-from ..mcp.http_common import json_response
+from ..identity import Caller
+from ..web import json_response
 
 bp = Blueprint("health", __name__)
 

@@ -1,12 +1,13 @@
 """The OpenAPI 3.1 document of the HTTP endpoints, built with apispec from the marshmallow schemas.
 
 `GET /openapi.json` serves it (with this deployment's URL as the server);
-`python -m connector.ops.openapi > docs/api.md` renders it as markdown, and a test fails when
+`python -m connector.apidoc > docs/api.md` renders it as markdown, and a test fails when
 that file and the code disagree. The operations are written down here; their bodies and
 answers point at the schemas the endpoints validate with or build from.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from apispec import APISpec
@@ -16,16 +17,14 @@ from marshmallow import INCLUDE
 
 from .. import __version__
 from ..auth.clients import RegistrationSchema
-from ..mcp.http_common import json_response
-from ..mcp.jsonrpc import MessageSchema, _Id
-from ..mcp.server import SUPPORTED_VERSIONS
+from ..web import json_response
 from . import openapi_schemas as s
 
 bp = Blueprint("openapi", __name__)
 
 # Nested schemas come before the schemas that nest them, so each is registered once, under its name.
 SCHEMAS: dict[str, type] = {
-    "JsonRpcMessage": MessageSchema, "JsonRpcErrorObject": s.JsonRpcErrorObjectSchema,
+    "JsonRpcErrorObject": s.JsonRpcErrorObjectSchema,
     "JsonRpcError": s.JsonRpcErrorSchema, "ClientRegistration": RegistrationSchema,
     "RegisteredClient": s.RegistrationResponseSchema, "TokenRequest": s.TokenRequestSchema,
     "TokenResponse": s.TokenResponseSchema, "RevokeRequest": s.RevokeRequestSchema,
@@ -91,8 +90,6 @@ def _form(schema: str) -> dict[str, Any]:
 BEARER = [{"oauth2": ["attio:read"]}]
 SESSION = _header("Mcp-Session-Id", "The session from initialize's answer; required after initialize",
                   maxLength=200)
-VERSION = _header("MCP-Protocol-Version", "The negotiated protocol version",
-                  examples=list(SUPPORTED_VERSIONS[:3]))
 MESSAGES = {"oneOf": [ref("JsonRpcMessage"), {"type": "array", "items": ref("JsonRpcMessage"), "minItems": 1}]}
 SSE = {"text/event-stream": {"schema": {"type": "string", "description": "Server-Sent Events"}}}
 MCP_REFUSALS = {
@@ -107,7 +104,7 @@ OAUTH_REFUSALS = {"400": _oauth("An invalid request, grant or client"),
                   "429": _oauth("Rate limited; Retry-After says when to retry")}
 
 
-def _mcp_paths() -> dict[str, dict[str, Any]]:
+def _mcp_paths(wire: ProtocolWire) -> dict[str, dict[str, Any]]:
     return {
         "/mcp": {
             "post": {"tags": ["MCP"], "operationId": "mcpPost", "summary": "Send a JSON-RPC message (Streamable HTTP)",
@@ -115,7 +112,7 @@ def _mcp_paths() -> dict[str, dict[str, Any]]:
                                     "messages name it. Requests are answered with JSON, or with an SSE stream "
                                     "when the call reports progress or asks the client something. Batches only "
                                     "in protocol version 2025-03-26.",
-                     "security": BEARER, "parameters": [SESSION, VERSION],
+                     "security": BEARER, "parameters": [SESSION, _version(wire)],
                      "requestBody": {"required": True, "content": _json(MESSAGES)},
                      "responses": {"200": {"description": "The JSON-RPC response (an array for a batch), or an SSE "
                                                           "stream ending with it",
@@ -129,7 +126,7 @@ def _mcp_paths() -> dict[str, dict[str, Any]]:
                                    "415": _rpc("Content-Type is not application/json")}},
             "get": {"tags": ["MCP"], "operationId": "mcpListen", "summary": "Open the session's server→client stream",
                     "security": BEARER,
-                    "parameters": [SESSION, VERSION, _header("Last-Event-ID", "Resume after this event")],
+                    "parameters": [SESSION, _version(wire), _header("Last-Event-ID", "Resume after this event")],
                     "responses": {"200": {"description": "An SSE stream of server-initiated messages", "content": SSE},
                                   **MCP_REFUSALS, "404": _rpc("Unknown session"),
                                   "406": _rpc("Accept does not list text/event-stream"),
@@ -254,20 +251,36 @@ def _other_paths() -> dict[str, dict[str, Any]]:
     }
 
 
-def build_spec(server_url: str | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ProtocolWire:
+    """What the document needs from the MCP layer: its message schema, id field and versions. Handed in by
+    whoever assembles the document (the MCP extension at run time, connector.apidoc for docs/api.md), so ops
+    imports no protocol module."""
+
+    message_schema: type
+    id_field: type
+    versions: tuple[str, ...]
+
+
+def _version(wire: ProtocolWire) -> dict[str, Any]:
+    return _header("MCP-Protocol-Version", "The negotiated protocol version", examples=list(wire.versions[:3]))
+
+
+def build_spec(wire: ProtocolWire, server_url: str | None = None) -> dict[str, Any]:
     """The whole document as a dict; `server_url` becomes the only server when given."""
     plugin = MarshmallowPlugin()
     spec = APISpec(title="Attio Connector", version=__version__, openapi_version="3.1.0", plugins=[plugin],
                    info={"description": DESCRIPTION, "license": {"name": "MIT", "identifier": "MIT"}},
                    **({"servers": [{"url": server_url}]} if server_url else {}))
-    plugin.converter.map_to_openapi_type(_Id, ["string", "integer"], None)  # type: ignore[union-attr]
-    for name, schema in SCHEMAS.items():
+    plugin.converter.map_to_openapi_type(wire.id_field, ["string", "integer"], None)  # type: ignore[union-attr]
+    # Nested schemas before the schemas that nest them: the message first.
+    for name, schema in {"JsonRpcMessage": wire.message_schema, **SCHEMAS}.items():
         # Every endpoint ignores members it does not know, so no schema forbids additional properties.
         spec.components.schema(name, schema=schema(unknown=INCLUDE),
                                component={"description": (schema.__doc__ or "").strip()})
     for name, scheme in s.security_schemes(server_url or "http://localhost:8000").items():
         spec.components.security_scheme(name, scheme)
-    for paths in (_mcp_paths(), _oauth_paths(), _other_paths()):
+    for paths in (_mcp_paths(wire), _oauth_paths(), _other_paths()):
         for path, operations in paths.items():
             for op in operations.values():
                 op["responses"] = dict(sorted(op["responses"].items()))
@@ -279,12 +292,6 @@ def build_spec(server_url: str | None = None) -> dict[str, Any]:
 def openapi_json() -> Response:
     """The document, with this deployment's URL as its server."""
     base = current_app.config["PUBLIC_URL"] or request.host_url.rstrip("/")
-    resp = json_response(build_spec(base))
+    resp = json_response(build_spec(ProtocolWire(**current_app.extensions["mcp"].openapi_wire()), base))
     resp.headers["Access-Control-Allow-Origin"] = "*"  # public, like the discovery documents
     return resp
-
-
-if __name__ == "__main__":
-    from .api_docs import render
-
-    print(render(build_spec()), end="")

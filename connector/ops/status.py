@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, request
 
 from ..auth import store
 from ..auth.models import AuditEvent, Grant, OAuthClient, Token
-from ..mcp.http_common import json_response
+from ..web import json_response
 
 bp = Blueprint("status", __name__)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from flask import Flask, Response, request
 
-from ..mcp.http_common import check_origin, json_response, origin_allowed
+from ..web import check_origin, json_response, origin_allowed
 
 
 @dataclass(frozen=True)

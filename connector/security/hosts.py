@@ -13,8 +13,7 @@ from flask import Flask, Response, current_app, request
 from markupsafe import escape
 
 from ..errors import MCP_PREFIXES
-from ..mcp import jsonrpc
-from ..mcp.http_common import json_response, rpc_error
+from ..web import INVALID_REQUEST, json_response, rpc_error
 
 BROWSER_PATHS = ("/oauth/authorize", "/oauth/attio/callback")
 OAUTH_PREFIXES = ("/oauth/", "/.well-known/")
@@ -44,7 +43,7 @@ def misdirected(name: str) -> Response:
                "e.g. your tunnel's, or add the name to ALLOWED_HOSTS)")
     path = request.path
     if path.startswith(MCP_PREFIXES):
-        return rpc_error(421, jsonrpc.INVALID_REQUEST, message, headers=dict(NO_STORE))
+        return rpc_error(421, INVALID_REQUEST, message, headers=dict(NO_STORE))
     if path in BROWSER_PATHS:
         return Response(PAGE.format(name=escape(name)), status=421, mimetype="text/html")
     error = "invalid_request" if path.startswith(OAUTH_PREFIXES) else "misdirected_request"

@@ -12,7 +12,7 @@ import schemathesis
 from connector.auth.clients import RegistrationSchema
 from connector.mcp.jsonrpc import MessageSchema
 from connector.ops.api_docs import render
-from connector.ops.openapi import build_spec
+from connector.apidoc import spec as build_spec
 from tests.oauth import flow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,4 +100,4 @@ def test_real_answers_match_their_documented_schemas(app, doc):
 def test_docs_api_md_matches_the_code():
     expected = render(build_spec())
     current = (ROOT / "docs" / "api.md").read_text()
-    assert current == expected, "docs/api.md is stale: run `python -m connector.ops.openapi > docs/api.md`"
+    assert current == expected, "docs/api.md is stale: run `python -m connector.apidoc > docs/api.md`"

@@ -31,7 +31,7 @@ def _cases() -> list[tuple[str, str, GenerationMode, bool]]:
 
     Negative data only exists for operations that take input.
     """
-    from connector.ops.openapi import build_spec
+    from connector.apidoc import spec as build_spec
 
     out = []
     for path, item in build_spec()["paths"].items():
