@@ -3,47 +3,102 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-import logging  # noqa: E402
 from typing import Any, Mapping  # noqa: E402
 
 from flask import Flask  # noqa: E402
 
 
 def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Flask:
-    """Build the app: settings, extensions, blueprints, error handlers."""
-    from .config import load_settings
+    """Build the app. It reads as a table of contents: settings, then each part in its own function.
 
+    The OAuth store's schema is not touched here: `flask --app connector db upgrade` migrates it (the release
+    phase on Heroku/Render/Compose, and once in gunicorn's `on_starting` before workers fork).
+    """
+    from .config import load_settings
+    from .ops.logs import init_logging
     from .sessionless import NoSessions
 
     app = Flask(__name__)
     app.session_interface = NoSessions()
     app.config.update(load_settings(environ, config))
     keep_generated_secret(app)
-    configure_logging(app)
+    init_logging(app)
     configure_proxy(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
-    register_security(app)
-    register_screening(app)
     register_commands(app)
     return app
 
 
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions (connector.extensions) and the request hooks to the app.
+
+    - cache: Flask-Caching for Attio reads (Redis when REDIS_URL is set);
+    - the MCP protocol (its registry filled by connector.tools) and the Attio services behind it;
+    - auth: the OAuth store, keys, the Authlib server, the rate limits, the guard in front of /mcp;
+    - screening of tool results, then the Host check, security headers and CORS on every request;
+    - observability: Prometheus metrics, OpenTelemetry traces, Sentry error reports (each when configured).
+    """
+    from .attio.provider import AttioServices
+    from .auth import init_auth
+    from .extensions import cache
+    from .mcp import McpExtension
+    from .tools import register_all
+
+    cache_config = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": app.config["CACHE_TTL_SECONDS"]}
+    if app.config["REDIS_URL"]:
+        cache_config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": app.config["REDIS_URL"],
+                        "CACHE_KEY_PREFIX": "attio-connector:",
+                        "CACHE_DEFAULT_TIMEOUT": app.config["CACHE_TTL_SECONDS"]}
+    cache.init_app(app, config=cache_config)
+    mcp = McpExtension()
+    register_all(mcp.registry)
+    attio = AttioServices()
+    attio.init_app(app, registry=mcp.registry, cache=cache)
+    mcp.init_app(app, services=attio, cache=cache)
+    init_auth(app)
+    register_screening(app)
+    register_security(app)
+    register_observability(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Every route: the MCP transports, the OAuth endpoints and pages, health/status, the API document."""
+    from .auth import blueprints as auth_blueprints
+    from .auth import unlimited_blueprints
+    from .extensions import limiter
+    from .ops.health import bp as health_bp
+    from .ops.openapi import bp as openapi_bp
+    from .ops.status import bp as status_bp
+
+    transports = app.extensions["mcp"].blueprints()
+    for bp in (*transports, *auth_blueprints(), health_bp, status_bp, openapi_bp):
+        app.register_blueprint(bp)
+    # Only the auth routes are rate-limited: the MCP transports, the discovery documents and the health checks
+    # skip the limiter entirely (auth, sitting in front of the transports, does not import them).
+    for name in (*(bp.name for bp in transports), *unlimited_blueprints(), health_bp.name):
+        limiter.exempt(app.blueprints[name])
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """JSON-RPC errors on MCP paths, JSON elsewhere."""
+    from .errors import register_errorhandlers as register
+
+    register(app)
+
+
 def register_screening(app: Flask) -> None:
     """Prompt-injection screening of every tool result and the structural argument check (set on the MCP
-    registry, which knows nothing of connector.security), and the `security` command group."""
-    from .security.cli import security
+    registry, which knows nothing of connector.security)."""
     from .security.hook import init_screening
 
     init_screening(app, app.extensions["mcp"].registry)
-    app.cli.add_command(security)
 
 
 def register_security(app: Flask) -> None:
     """The Host check in front of every route, security headers on every response, CORS where a browser client
-    needs it, the OpenAPI document."""
-    from .ops.openapi import bp as openapi_bp
+    needs it."""
     from .security.cors import init_cors
     from .security.headers import init_headers
     from .security.hosts import init_hosts
@@ -51,14 +106,27 @@ def register_security(app: Flask) -> None:
     init_hosts(app)
     init_headers(app)
     init_cors(app)
-    app.register_blueprint(openapi_bp)
+
+
+def register_observability(app: Flask) -> None:
+    """Metrics (prometheus-client), traces (OpenTelemetry, OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set) and
+    error reports (sentry-sdk when SENTRY_DSN is set)."""
+    from .ops.errortracking import init_error_tracking
+    from .ops.metrics import init_metrics
+    from .ops.tracing import init_tracing
+
+    init_metrics(app)
+    init_tracing(app)
+    init_error_tracking(app)
 
 
 def register_commands(app: Flask) -> None:
-    """The `flask --app connector …` commands."""
+    """The `flask --app connector …` commands: users, clients, tokens, db, keys, check, security."""
     from .cli import register_commands as register
+    from .security.cli import security
 
     register(app)
+    app.cli.add_command(security)
 
 
 def keep_generated_secret(app: Flask) -> None:
@@ -86,62 +154,3 @@ def configure_proxy(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-
-
-def configure_logging(app: Flask) -> None:
-    """One line per event, level from LOG_LEVEL."""
-    level = getattr(logging, app.config["LOG_LEVEL"])
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("connector").setLevel(level)
-    if app.config["MODE"] == "demo":
-        logging.getLogger("connector").info(
-            "DEMO MODE: serving the built-in sample Attio workspace at %s (no real data)", app.config["ATTIO_API_URL"])
-    if app.config.get("SECRET_KEY_GENERATED") and app.config["MODE"] != "demo":
-        logging.getLogger("connector").warning("SECRET_KEY is not set; using a random one for this process")
-
-
-def register_extensions(app: Flask) -> None:
-    """Bind cache, Attio services and the MCP protocol to the app."""
-    from .attio.provider import AttioServices
-    from .extensions import cache
-    from .mcp import McpExtension
-    from .tools import register_all
-
-    cache_config = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": app.config["CACHE_TTL_SECONDS"]}
-    if app.config["REDIS_URL"]:
-        cache_config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": app.config["REDIS_URL"],
-                        "CACHE_KEY_PREFIX": "attio-connector:",
-                        "CACHE_DEFAULT_TIMEOUT": app.config["CACHE_TTL_SECONDS"]}
-    cache.init_app(app, config=cache_config)
-    mcp = McpExtension()
-    register_all(mcp.registry)
-    attio = AttioServices()
-    attio.init_app(app, registry=mcp.registry, cache=cache)
-    mcp.init_app(app, services=attio, cache=cache)
-    from .auth import init_auth
-    from .auth.migrate import upgrade
-
-    init_auth(app)
-    upgrade(app)
-
-
-def register_blueprints(app: Flask) -> None:
-    """Transports are registered by the MCP extension; the rest here."""
-    from .ops.health import bp as health_bp
-    from .ops.status import bp as status_bp
-
-    app.register_blueprint(health_bp)
-    app.register_blueprint(status_bp)
-    from .auth.ratelimit import exempt_blueprints
-
-    # Only the auth routes are rate-limited: the MCP transports and the health checks skip the limiter.
-    exempt_blueprints(app, ("mcp_streamable", "mcp_sse", "health"))
-
-
-def register_errorhandlers(app: Flask) -> None:
-    """JSON-RPC errors on MCP paths, JSON elsewhere."""
-    from .errors import register_errorhandlers as register
-
-    register(app)

@@ -1,8 +1,19 @@
-"""Flask extension instances, created unbound and bound to the app in the factory.
+"""The Flask extensions, created unbound here and bound to each app in the factory (`register_extensions`).
 
-The MCP protocol state and the Attio services are per app: they hang off
-`app.extensions["mcp"]` and `app.extensions["attio"]` through their own init_app.
+Each keeps its per-app state in `app.extensions[...]`, so one process can hold several apps (the tests do):
+`cache` (Flask-Caching: Attio reads), `limiter` (Flask-Limiter: the auth routes), `db` (the OAuth store's engine
+and session) and `oauth` (the Authlib authorization server). The MCP protocol and the Attio services bind
+themselves the same way (`app.extensions["mcp"]`, `app.extensions["attio"]`).
 """
 from flask_caching import Cache
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 
 cache = Cache()
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True, strategy="fixed-window")
+
+from .auth.db import Database  # noqa: E402  (after `limiter`: the auth package's rate limits import it)
+from .auth.server import AuthorizationServerExtension  # noqa: E402
+
+db = Database()
+oauth = AuthorizationServerExtension()

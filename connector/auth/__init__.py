@@ -3,36 +3,45 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, request
+from flask import Blueprint, Flask, request
 
 from .crypto import Keyring
-from .db import Database
 
 
 def init_auth(app: Flask) -> None:
-    """Database, keys, Authlib server, rate limits, blueprints, and the guard in front of the MCP endpoints."""
-    from . import metadata, resource, tokens, views
-    from .ratelimit import init_limits
-    from .server import create_server
+    """Database, keys, Authlib server, rate limits, and the guard in front of the MCP endpoints.
 
-    db = Database()
+    The schema is not touched here: `flask --app connector db upgrade` migrates (the release phase, and once
+    in gunicorn's on_starting before workers fork).
+    """
+    from ..extensions import db, oauth
+    from . import resource
+    from .ratelimit import init_limits
+
     db.init_app(app)
     cfg = app.config
     # Authlib debug-logs every issued token ("Issue token {...}"); never let LOG_LEVEL=DEBUG write them out.
     logging.getLogger("authlib").setLevel(max(logging.INFO, getattr(logging, cfg["LOG_LEVEL"])))
     app.extensions["keyring"] = Keyring.from_config(cfg["SECRET_KEY"], cfg["SECRET_KEY_FALLBACKS"],
                                                     cfg["ENCRYPTION_KEYS"])
-    app.extensions["oauth_server"] = create_server(app)
+    oauth.init_app(app)
     init_limits(app)
-    for bp in (metadata.bp, tokens.bp, views.bp):
-        app.register_blueprint(bp)
-    from .ratelimit import limiter
-
-    # The discovery documents are not limited; the factory exempts the MCP transports and health checks
-    # (connector.register_blueprints), which auth, sitting in front of them, does not import.
-    limiter.exempt(metadata.bp)
     mcp = app.extensions["mcp"]
     if cfg["AUTH_DISABLED"]:
         return
     mcp.set_authenticator(resource.authenticate,
                           scope_check=lambda caller, scope: resource.insufficient_scope(request, caller, scope))
+
+
+def blueprints() -> tuple[Blueprint, ...]:
+    """The discovery documents, the token endpoints, and the sign-in/consent pages."""
+    from . import metadata, tokens, views
+
+    return metadata.bp, tokens.bp, views.bp
+
+
+def unlimited_blueprints() -> tuple[str, ...]:
+    """Auth blueprints the rate limits skip: the discovery documents."""
+    from . import metadata
+
+    return (metadata.bp.name,)

@@ -31,14 +31,13 @@ def default_sqlite_url(app: Flask) -> str:
     return f"sqlite:///{Path(app.instance_path) / 'connector.db'}"
 
 
-class Database:
-    """Engine + a greenlet-scoped session (gevent patches threading.local), removed after each request."""
+class DatabaseBinding:
+    """One app's engine + a greenlet-scoped session (gevent patches threading.local), removed after each request.
 
-    def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self._session: Any = None
+    It lives in `app.extensions["db"]`; the unbound `connector.extensions.db` reaches it through current_app.
+    """
 
-    def init_app(self, app: Flask) -> None:
+    def __init__(self, app: Flask) -> None:
         """Create the engine from DATABASE_URL and bind the session's lifetime to the app context."""
         url = normalise_url(app.config.get("DATABASE_URL") or default_sqlite_url(app))
         app.config["DATABASE_URL"] = url
@@ -48,12 +47,11 @@ class Database:
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
             private_sqlite_file(url)
-        self.engine = create_engine(url, **kwargs)
+        self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._session = scoped_session(sessionmaker(self.engine, expire_on_commit=False))
+        self._session: Any = scoped_session(sessionmaker(self.engine, expire_on_commit=False))
         app.teardown_appcontext(lambda exc: self._session.remove())
-        app.extensions["db"] = self
 
     @property
     def session(self) -> Session:
@@ -76,6 +74,38 @@ class Database:
         from . import models  # noqa: F401  (registers the tables)
 
         Base.metadata.create_all(self.engine)
+
+
+class Database:
+    """The unbound database extension (`connector.extensions.db`): `init_app` gives each app its own binding;
+    attributes read the current app's."""
+
+    def init_app(self, app: Flask) -> DatabaseBinding:
+        """Bind an engine and session to `app` (kept in `app.extensions["db"]`)."""
+        binding = DatabaseBinding(app)
+        app.extensions["db"] = binding
+        return binding
+
+    @property
+    def binding(self) -> DatabaseBinding:
+        """The current app's binding."""
+        from flask import current_app
+
+        return current_app.extensions["db"]
+
+    @property
+    def engine(self) -> Engine:
+        """The current app's engine."""
+        return self.binding.engine
+
+    @property
+    def session(self) -> Session:
+        """The current app's session for this greenlet."""
+        return self.binding.session
+
+    def release(self) -> None:
+        """End the current transaction before a network call (see DatabaseBinding.release)."""
+        self.binding.release()
 
 
 def private_sqlite_file(url: str) -> None:

@@ -16,12 +16,13 @@ import time
 from typing import Any, Callable
 
 from flask import Flask, Response, current_app, request
-from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from ..extensions import limiter
 from ..web import json_response
 
-limiter = Limiter(key_func=get_remote_address, headers_enabled=True, strategy="fixed-window")
+__all__ = ["limiter", "limit", "client_key", "exempt_blueprints", "init_limits"]
 
 
 def named_client_id() -> str | None:

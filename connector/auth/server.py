@@ -301,6 +301,22 @@ def save_token(token: dict[str, Any], request: Any) -> None:
           grant_id=grant_id, token_id=row.id, scope=row.scope)
 
 
+class AuthorizationServerExtension:
+    """The unbound OAuth server (`connector.extensions.oauth`): Authlib keeps settings on its server object,
+    so each app gets its own, kept in `app.extensions["oauth_server"]`."""
+
+    def init_app(self, app: Any) -> ConnectorAuthorizationServer:
+        """Build and keep `app`'s authorization server."""
+        server = create_server(app)
+        app.extensions["oauth_server"] = server
+        return server
+
+    @property
+    def server(self) -> ConnectorAuthorizationServer:
+        """The current app's authorization server."""
+        return current_app.extensions["oauth_server"]
+
+
 def create_server(app: Any) -> ConnectorAuthorizationServer:
     """Configure Authlib and register grants, PKCE and the issuer parameter."""
     ttl = app.config["ACCESS_TOKEN_TTL"]

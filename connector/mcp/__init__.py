@@ -36,10 +36,9 @@ class McpExtension:
         self._stream_ids = itertools.count(1)
 
     def init_app(self, app: Flask, services: Any, cache: Any = None) -> None:
-        """Create the server and register the transports' blueprints. `cache` is the app's Flask-Caching
-        instance: with REDIS_URL its backend remembers used confirmation tokens for every worker."""
-        from . import sse, streamable_http
-
+        """Create the server, the session store and the stream gate (the factory registers `blueprints()`).
+        `cache` is the app's Flask-Caching instance: with REDIS_URL its backend remembers used confirmation
+        tokens for every worker."""
         cfg = app.config
         self.server = McpServer(self.registry, services, name="attio-connector", title="Attio Connector",
                                 version=app.config["VERSION"], instructions=cfg["MCP_INSTRUCTIONS"])
@@ -63,8 +62,13 @@ class McpExtension:
         self.keepalive_interval = cfg["SSE_KEEPALIVE_SECONDS"]
         self.first_event_wait = cfg["FIRST_EVENT_WAIT_SECONDS"]
         app.extensions["mcp"] = self
-        app.register_blueprint(streamable_http.bp)
-        app.register_blueprint(sse.bp)
+
+    @staticmethod
+    def blueprints() -> tuple[Any, ...]:
+        """The two transports: Streamable HTTP (`/mcp`) and legacy HTTP+SSE (`/sse`, `/messages`)."""
+        from . import sse, streamable_http
+
+        return streamable_http.bp, sse.bp
 
     @staticmethod
     def openapi_wire() -> dict[str, Any]:

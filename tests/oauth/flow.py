@@ -45,9 +45,9 @@ def make_app(database_url: str | None = None, **overrides: Any) -> Flask:
         "TESTING": True,
     }
     config.update(overrides)
-    from connector import create_app
+    from tests.apps import migrated_app
 
-    return create_app(config, environ={})
+    return migrated_app(config, environ={})
 
 
 def sqlite_url(path: Any) -> str:

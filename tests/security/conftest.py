@@ -63,7 +63,7 @@ class McpClient:
 @pytest.fixture()
 def make_app(demo_attio, tmp_path):
     """An in-process connector app on the demo Attio; settings as keyword arguments."""
-    from connector import create_app
+    from tests.apps import migrated_app as create_app
 
     def make(**settings: Any) -> Any:
         config = {"ATTIO_API_URL": demo_attio.url, "AUTH_DISABLED": True, "SECRET_KEY": "s" * 40,

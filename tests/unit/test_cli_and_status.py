@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from connector import create_app
+from tests.apps import migrated_app as create_app
 from connector.auth.crypto import check_password
 from connector.auth.models import Grant, OAuthClient, Token, User
 

@@ -1,0 +1,8 @@
+"""Prometheus metrics (being built: issue 9)."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_metrics(app: Flask) -> None:
+    """Bind to `app` (nothing yet)."""
