@@ -42,7 +42,7 @@ def register_extensions(app: Flask) -> None:
     """
     from .attio.provider import AttioServices
     from .auth import init_auth
-    from .extensions import cache
+    from .extensions import cache, redis_options
     from .mcp import McpExtension
     from .tools import register_all
 
@@ -50,6 +50,7 @@ def register_extensions(app: Flask) -> None:
     if app.config["REDIS_URL"]:
         cache_config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": app.config["REDIS_URL"],
                         "CACHE_KEY_PREFIX": "attio-connector:",
+                        "CACHE_OPTIONS": redis_options(app.config),
                         "CACHE_DEFAULT_TIMEOUT": app.config["CACHE_TTL_SECONDS"]}
     cache.init_app(app, config=cache_config)
     mcp = McpExtension()

@@ -116,6 +116,8 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "ALLOWED_HOSTS": (_list, None),
     "CACHE_TTL_SECONDS": (_int(0, 86400), 60),
     "REDIS_URL": (_str, None),
+    # Connect and read timeout of every Redis command: a dead or black-holed Redis answers 503 this fast.
+    "REDIS_SOCKET_TIMEOUT": (_float(0.1, 30), 2.0),
     "LOG_LEVEL": (_level, "INFO"),
     "PRODUCTION": (_bool, False),
     "SECRET_KEY_FALLBACKS": (_list, []),

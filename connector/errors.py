@@ -7,9 +7,9 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from .mcp import jsonrpc
-from .web import json_response, rpc_error
+from .outages import failing_part, log_outage, unavailable
+from .web import MCP_PREFIXES, json_response, rpc_error
 
-MCP_PREFIXES = ("/mcp", "/sse", "/messages")
 log = logging.getLogger(__name__)
 
 
@@ -33,7 +33,12 @@ def handle_http_error(exc: HTTPException) -> Response:
 
 
 def handle_unexpected(exc: Exception) -> Response:
-    """A bug of ours: log it, answer 500 without details."""
+    """A dependency outage answers 503 (connector.outages); anything else is a bug of ours: log it, answer 500
+    without details."""
+    part = failing_part(exc)
+    if part is not None:
+        log_outage(part, exc)
+        return unavailable(part)
     log.exception("unhandled error on %s %s", request.method, request.path)
     if _is_mcp():
         return rpc_error(500, jsonrpc.INTERNAL_ERROR, "Internal error; it was logged on the server")

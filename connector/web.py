@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, request
 
+# The MCP transports' paths: errors there take the JSON-RPC shape.
+MCP_PREFIXES = ("/mcp", "/sse", "/messages")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 # JSON-RPC 2.0 §5.1: the code of a reply to a request that cannot be taken as it stands.
 INVALID_REQUEST = -32600

@@ -13,6 +13,7 @@ import time
 from collections import OrderedDict
 from typing import Any, Callable
 
+import redis
 from flask import Flask
 
 from .client import AttioClient
@@ -39,6 +40,7 @@ class AttioServices:
         self._ttl = 60
         self._local: dict[str, tuple[float, Any]] = {}
         self.cache_stats = {"hits": 0, "misses": 0}
+        self._bypass_logged = float("-inf")
 
     def init_app(self, app: Flask, *, registry: Any, cache: Any) -> None:
         """Read the Attio settings; no network call happens here."""
@@ -91,12 +93,12 @@ class AttioServices:
         if hit is not None and hit[0] > now:
             self.cache_stats["hits"] += 1
             return hit[1]
-        value = self.cache.get(full)
+        value = self._shared(self.cache.get, full)
         if value is None:
             self.cache_stats["misses"] += 1
             log.debug("cache miss %s", key)
             value = produce()
-            self.cache.set(full, value, timeout=ttl if ttl is not None else self._ttl)
+            self._shared(self.cache.set, full, value, timeout=ttl if ttl is not None else self._ttl)
         else:
             self.cache_stats["hits"] += 1
             log.debug("cache hit %s", key)
@@ -110,7 +112,19 @@ class AttioServices:
         full = f"attio:{fingerprint(self.token_for(caller) or '-')}:{key}"
         self._local.pop(full, None)
         if self.cache is not None:
-            self.cache.delete(full)
+            self._shared(self.cache.delete, full)
+
+    def _shared(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """One call on the shared cache, failing open: with Redis down the cache is bypassed (reads go to
+        Attio, writes are dropped) and a warning is logged at most every 30 s, not per call."""
+        try:
+            return operation(*args, **kwargs)
+        except redis.RedisError as exc:
+            now = time.monotonic()
+            if now - self._bypass_logged >= 30:
+                self._bypass_logged = now
+                log.warning("Attio read cache bypassed: Redis unavailable (%s)", exc.__class__.__name__)
+            return None
 
     def describe(self) -> dict[str, Any]:
         """What the tool layer may say about where data comes from."""

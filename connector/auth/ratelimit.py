@@ -68,6 +68,13 @@ def exempt_blueprints(app: Flask, names: tuple[str, ...]) -> None:
 def init_limits(app: Flask) -> None:
     """Bind the limiter with the right storage and the OAuth-shaped 429."""
     app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+    if app.config["REDIS_URL"]:
+        from ..extensions import redis_options
+
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = redis_options(app.config)
+    # Fail closed: a storage error is not swallowed (no limit would hold); it reaches connector.outages → 503.
+    app.config["RATELIMIT_SWALLOW_ERRORS"] = False
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = False
     app.config["RATELIMIT_KEY_PREFIX"] = "attio-connector-limits"
     app.config["RATELIMIT_ENABLED"] = app.config["RATE_LIMITS_ENABLED"]
     limiter.init_app(app)

@@ -53,11 +53,12 @@ class McpExtension:
             from .redis_sessions import RedisSessionStore
 
             # Shared sessions: any worker (or instance) can serve any request of a session.
-            self.sessions = RedisSessionStore(cfg["REDIS_URL"], **caps)
+            self.sessions = RedisSessionStore(cfg["REDIS_URL"], socket_timeout=cfg["REDIS_SOCKET_TIMEOUT"], **caps)
         else:
             self.sessions = SessionStore(**caps)
         self.new_sessions = SessionRate(cfg["RATE_LIMIT_INITIALIZE"] if cfg["RATE_LIMITS_ENABLED"] else None,
-                                        cfg["REDIS_URL"] or "memory://")
+                                        cfg["REDIS_URL"] or "memory://",
+                                        socket_timeout=cfg["REDIS_SOCKET_TIMEOUT"] if cfg["REDIS_URL"] else None)
         self.gate = StreamGate(total=cfg["MAX_STREAMS"], per_client=cfg["MAX_STREAMS_PER_CLIENT"])
         self.keepalive_interval = cfg["SSE_KEEPALIVE_SECONDS"]
         self.first_event_wait = cfg["FIRST_EVENT_WAIT_SECONDS"]

@@ -22,9 +22,11 @@ NAMESPACE = "attio-connector:mcp-new-session"
 class SessionRate:
     """At most RATE_LIMIT_INITIALIZE new sessions per caller; None as the rate turns it off."""
 
-    def __init__(self, rate: str | None, storage_uri: str) -> None:
+    def __init__(self, rate: str | None, storage_uri: str, socket_timeout: float | None = None) -> None:
         self.items = parse_many(rate) if rate else []
-        self.limiter = FixedWindowRateLimiter(storage_from_string(storage_uri)) if self.items else None
+        # With Redis, short timeouts: an outage raises quickly (the app answers 503: fail closed, no admission).
+        options = {"socket_timeout": socket_timeout, "socket_connect_timeout": socket_timeout} if socket_timeout else {}
+        self.limiter = FixedWindowRateLimiter(storage_from_string(storage_uri, **options)) if self.items else None
 
     def refuse(self, caller: str, msg_id: Any = None) -> Response | None:
         """Count one new session for `caller`; the 429 JSON-RPC error when that is one too many."""

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+import redis
 from cachelib import SimpleCache
 from itsdangerous import BadData, URLSafeSerializer
 
@@ -130,7 +131,14 @@ class Confirmations:
         if p.get("a") != _digest(arguments):
             raise ConfirmationRefused(f"This {TOKEN_ARG} was issued for other arguments (another target). Send "
                                       f"exactly the arguments of the call that returned it, or: {again}")
-        if not self._used.add(f"confirmation-used:{jti}", 1, timeout=max(1, int(expires - now) + 1)):
+        try:
+            first_use = self._used.add(f"confirmation-used:{jti}", 1, timeout=max(1, int(expires - now) + 1))
+        except redis.RedisError:
+            # Single use cannot be proved while the shared store is down: refuse rather than risk a replay.
+            raise ConfirmationRefused(f"This {TOKEN_ARG} cannot be checked right now (the server's shared store is "
+                                      "unavailable); nothing was changed. Send the same call again in a few "
+                                      "seconds.") from None
+        if not first_use:
             raise ConfirmationRefused(f"This {TOKEN_ARG} has already been used; each token confirms one call. "
                                       f"{again}")
 

@@ -29,8 +29,12 @@ class RedisSessionStore:
     """Same interface as SessionStore, backed by Redis."""
 
     def __init__(self, url: str, idle_timeout: float = 3600.0, max_sessions: int = 10000,
-                 max_per_caller: int = 50) -> None:
-        self.redis = redis.Redis.from_url(url)
+                 max_per_caller: int = 50, socket_timeout: float = 2.0) -> None:
+        # Commands time out quickly (an outage becomes a 503, connector.outages); the bus listener blocks on
+        # its subscription, so it has its own client without a read timeout (a dead server still ends it).
+        self.redis = redis.Redis.from_url(url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout,
+                                          health_check_interval=30)
+        self._bus_redis = redis.Redis.from_url(url, socket_connect_timeout=socket_timeout, socket_keepalive=True)
         self.idle_timeout = int(idle_timeout)
         self.max_local = max_sessions  # this worker's copies; the sessions themselves expire in Redis
         self.max_per_caller = max_per_caller
@@ -59,14 +63,20 @@ class RedisSessionStore:
 
     def _listen(self) -> None:
         """One pub/sub connection per worker; delivers bus messages to local sessions."""
+        lost = False
         while True:
             try:
-                pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+                pubsub = self._bus_redis.pubsub(ignore_subscribe_messages=True)
                 pubsub.psubscribe(f"{PREFIX}:bus:*")
+                if lost:
+                    log.warning("session bus: Redis is back; listening again")
+                    lost = False
                 for item in pubsub.listen():
                     self._dispatch(item)
             except redis.RedisError:
-                log.warning("session bus: Redis connection lost; reconnecting")
+                if not lost:  # once per outage, not once a second
+                    log.warning("session bus: Redis connection lost; reconnecting every second")
+                lost = True
                 gevent.sleep(1)
 
     def _dispatch(self, item: dict[str, Any]) -> None:
