@@ -78,11 +78,14 @@ class SpareRedis:
 class SparePostgres:
     """A PostgreSQL cluster (initdb + pg_ctl) in a temp dir on a free port, run as an unprivileged user."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self) -> None:
+        import tempfile
+
         self.port = free_port()
-        self.dir = workdir / "pgdata"
-        self.log = workdir / "pg.log"
-        self.workdir = workdir
+        # Its own directory under the system temp dir: pytest's are private to root, which PostgreSQL is not.
+        self.workdir = Path(tempfile.mkdtemp(prefix="connector-pg-"))
+        self.dir = self.workdir / "pgdata"
+        self.log = self.workdir / "pg.log"
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     @staticmethod
@@ -98,7 +101,6 @@ class SparePostgres:
 
     def init(self) -> None:
         """initdb with trust auth for loopback."""
-        self.workdir.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.workdir, "postgres", "postgres")
         done = self._run("initdb", "-D", str(self.dir), "-U", "postgres", "--auth=trust", "-E", "UTF8")
@@ -117,3 +119,8 @@ class SparePostgres:
         """pg_ctl stop (immediate: like a crash, every connection cut)."""
         self._run("pg_ctl", "-D", str(self.dir), "-m", mode, "-w", "stop")
         _wait_port(self.port, up=False)
+
+    def remove(self) -> None:
+        """Stop it and delete its files."""
+        self.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
