@@ -23,6 +23,15 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+def current_and_head(app: Flask) -> tuple[str | None, str | None]:
+    """(the database's revision, the newest the code knows)."""
+    cfg = alembic_config(app.config["DATABASE_URL"])
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    with app.extensions["db"].engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, head
+
+
 def upgrade(app: Flask, revision: str = "head") -> None:
     """Bring the database to `revision` (a no-op, and quiet, when it is already there)."""
     db = app.extensions["db"]

@@ -33,22 +33,64 @@ def healthz() -> Response:
 
 @bp.route("/readyz", methods=["GET", "HEAD"])
 def readyz() -> Response:
-    """Ready: Attio is reachable with the deployment's credential (or, per user, reachable at all)."""
+    """Ready: every part answers — the database (and its schema), Redis when set, and Attio. A 503 names the part
+    that failed and why, in words an operator can act on (no address or credential)."""
+    checks = {"database": check_database(), "attio": check_attio()}
+    if current_app.config["REDIS_URL"]:
+        checks["redis"] = check_redis()
+    failing = sorted(name for name, result in checks.items() if not result["ok"])
+    body = {"status": "not ready" if failing else "ready", "checks": checks, **_summary()}
+    if failing:
+        body["failing"] = failing
+    return json_response(body, 503 if failing else 200, {"Cache-Control": "no-store"})
+
+
+def check_database() -> dict:
+    """SELECT 1 through the app's engine, and the schema at the newest migration."""
+    from sqlalchemy import text
+
+    from ..auth.migrate import current_and_head
+
+    try:
+        current, head = current_and_head(current_app)
+        with current_app.extensions["db"].engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # readiness reports every failure instead of raising
+        return {"ok": False, "detail": f"unreachable ({exc.__class__.__name__}); check DATABASE_URL and that the "
+                                       "database server is up"}
+    if current != head:
+        return {"ok": False, "detail": f"schema at {current or 'nothing'}, code expects {head}: run "
+                                       "`flask --app connector db upgrade`"}
+    return {"ok": True, "detail": "ok"}
+
+
+def check_redis() -> dict:
+    """PING with the app's short Redis timeouts."""
+    import redis
+
+    from ..extensions import redis_options
+
+    try:
+        redis.Redis.from_url(current_app.config["REDIS_URL"], **redis_options(current_app.config)).ping()
+    except redis.RedisError as exc:
+        return {"ok": False, "detail": f"unreachable ({exc.__class__.__name__}); check REDIS_URL and that Redis is "
+                                       "up"}
+    return {"ok": True, "detail": "ok"}
+
+
+def check_attio() -> dict:
+    """Attio answers with the deployment's credential (per-user credentials are checked on each call)."""
     services = current_app.extensions["attio"]
-    checks: dict[str, str] = {}
-    ok = True
     if services.mode == "attio_oauth":
-        checks["attio"] = "per-user credentials; checked on each call"
-    else:
-        try:
-            me = services.attio_for(Caller()).self_info()
-            checks["attio"] = "ok" if me.get("active", True) else "credential inactive"
-            ok = me.get("active", True) is not False
-            if me.get("workspace_slug"):
-                checks["workspace"] = me["workspace_slug"]
-        except Exception as exc:  # readiness reports every failure instead of raising
-            ok = False
-            message = getattr(exc, "tool_message", None)
-            checks["attio"] = message() if callable(message) else f"unreachable ({exc.__class__.__name__})"
-    return json_response({"status": "ready" if ok else "not ready", "checks": checks, **_summary()},
-                         200 if ok else 503)
+        return {"ok": True, "detail": "per-user credentials; checked on each call"}
+    try:
+        me = services.attio_for(Caller()).self_info()
+    except Exception as exc:  # readiness reports every failure instead of raising
+        message = getattr(exc, "tool_message", None)
+        return {"ok": False, "detail": message() if callable(message) else f"unreachable ({exc.__class__.__name__})"}
+    if me.get("active", True) is False:
+        return {"ok": False, "detail": "credential inactive: the Attio key was revoked; set a new ATTIO_API_KEY"}
+    out = {"ok": True, "detail": "ok"}
+    if me.get("workspace_slug"):
+        out["workspace"] = me["workspace_slug"]
+    return out

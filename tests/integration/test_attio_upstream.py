@@ -95,5 +95,5 @@ def test_unknown_record_via_fetch_quotes_a_clear_message(server, reset_demo):
 def test_readyz_reports_attio_and_mode(server):
     body = requests.get(f"{server.url}/readyz", timeout=5).json()
     assert body["status"] == "ready" and body["mode"] == "demo" and body["demo"] is True
-    assert body["checks"]["workspace"] == "demo-sales"
+    assert body["checks"]["attio"]["workspace"] == "demo-sales"
     assert json.loads(requests.get(f"{server.url}/healthz", timeout=5).text)["mode"] == "demo"
