@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -159,6 +160,34 @@ def db_upgrade() -> None:
 
     upgrade(current_app)
     click.echo("database is up to date")
+
+
+@db_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(path: Path) -> None:
+    """Write a consistent copy of the OAuth store to PATH (SQLite online backup, or pg_dump custom format)."""
+    from .auth.backup import BackupError, backup
+
+    try:
+        kind = backup(current_app, path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backed up the {kind} store to {path} (owner-only; restoring it needs the same SECRET_KEY and "
+               "ENCRYPTION_KEYS)")
+
+
+@db_cli.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace a database that already holds clients or grants.")
+def db_restore(path: Path, yes: bool) -> None:
+    """Replace the OAuth store with the backup at PATH, then migrate it to this version's schema."""
+    from .auth.backup import BackupError, restore
+
+    try:
+        kind = restore(current_app, path, overwrite=yes)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored the {kind} store from {path}; database is up to date")
 
 
 @db_cli.command("purge")
