@@ -41,11 +41,30 @@ if not control_socket_disable:
 
 _demo = None
 
+# Prometheus multiprocess mode: every worker writes its metrics into this directory and /metrics sums them. It
+# must be in the environment before a worker imports prometheus_client. An operator's own directory is emptied
+# at start (values of a previous run would add up); otherwise a private one is made and removed at exit.
+_metrics_dir_owned = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _metrics_dir_owned:
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="attio-connector-metrics-")
+
+
+def _empty_metrics_dir() -> None:
+    import glob
+
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+    for path in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+        os.remove(path)
+
 
 def on_starting(server):
     """Validate settings before any worker starts; in demo mode start the demo Attio."""
     global _demo
     from connector.config import ConfigError, load_settings
+
+    _empty_metrics_dir()
 
     try:
         settings = load_settings()
@@ -61,8 +80,10 @@ def on_starting(server):
     import subprocess  # nosec B404  # runs this interpreter on fixed arguments
 
     # bandit B603: a fixed argv (this interpreter, `flask --app connector db upgrade`), no shell, no outside input.
+    # Without the metrics directory: a finished process's gauges would stay in the sums.
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
     done = subprocess.run([sys.executable, "-m", "flask", "--app", "connector", "db", "upgrade"],  # nosec B603
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     if done.returncode != 0:
         sys.stderr.write(f"\ndatabase migration failed:\n{done.stderr[-3000:]}\n")
         sys.exit(2)
@@ -97,7 +118,18 @@ def post_worker_init(worker):
         start_timer(app)
 
 
+def child_exit(server, worker):
+    """A worker is gone (exited or killed): its live gauges (open streams, sessions) leave the sums."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def on_exit(server):
-    """Stop the demo Attio with the server."""
+    """Stop the demo Attio with the server; remove the metrics directory it made."""
     if _demo is not None:
         _demo.stop()
+    if _metrics_dir_owned:
+        import shutil
+
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -70,15 +70,16 @@ def register_blueprints(app: Flask) -> None:
     from .auth import unlimited_blueprints
     from .extensions import limiter
     from .ops.health import bp as health_bp
+    from .ops.metrics import bp as metrics_bp
     from .ops.openapi import bp as openapi_bp
     from .ops.status import bp as status_bp
 
     transports = app.extensions["mcp"].blueprints()
-    for bp in (*transports, *auth_blueprints(), health_bp, status_bp, openapi_bp):
+    for bp in (*transports, *auth_blueprints(), health_bp, status_bp, metrics_bp, openapi_bp):
         app.register_blueprint(bp)
     # Only the auth routes are rate-limited: the MCP transports, the discovery documents and the health checks
     # skip the limiter entirely (auth, sitting in front of the transports, does not import them).
-    for name in (*(bp.name for bp in transports), *unlimited_blueprints(), health_bp.name):
+    for name in (*(bp.name for bp in transports), *unlimited_blueprints(), health_bp.name, metrics_bp.name):
         limiter.exempt(app.blueprints[name])
 
 

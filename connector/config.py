@@ -153,6 +153,8 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "SIGNIN_LOCKOUT_MAX_SECONDS": (_int(1, 86400), 900),
     "TRUSTED_PROXY_HOPS": (_int(0, 5), 0),
     "STATUS_TOKEN": (_str, None),
+    # Bearer token Prometheus presents at /metrics; without it /metrics is off (404).
+    "METRICS_TOKEN": (_str, None),
     "SCREENING_POLICY": (_policy, "annotate"),
     "SCREENING_THRESHOLD": (_float(0.1, 10), 1.0),
     "SCREENING_ALLOWED_HOSTS": (_list, []),

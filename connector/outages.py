@@ -14,6 +14,7 @@ import time
 from flask import Response, request
 from markupsafe import escape
 
+from . import metrics
 from .web import MCP_PREFIXES, json_response, rpc_error
 
 log = logging.getLogger("connector.outage")
@@ -55,6 +56,7 @@ MESSAGES = {
 
 def log_outage(part: str, exc: BaseException) -> None:
     """One warning per part every 10 s: an outage under load must not flood the log."""
+    metrics.OUTAGES.labels(part).inc()
     now = time.monotonic()
     if now - _last_logged.get(part, 0.0) >= 10:
         _last_logged[part] = now

@@ -27,7 +27,7 @@ from requests.models import PreparedRequest
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies
 
-from connector import __version__
+from connector import __version__, metrics
 
 from .adapter import LeanAdapter
 from .endpoints import AttioEndpoints
@@ -153,9 +153,19 @@ class AttioClient(AttioEndpoints):
     def _send(self, prepared: PreparedRequest) -> requests.Response:
         """One exchange through the session's mounted adapter, body read in full."""
         adapter = self.session.get_adapter(prepared.url)  # type: ignore[arg-type]
-        resp = adapter.send(prepared, stream=False, timeout=self.timeout, verify=self.session.verify,
-                            cert=self.session.cert, proxies=self._proxies)
-        resp.content  # noqa: B018 - read now, so a broken body surfaces as a retryable error
+        endpoint = metrics.endpoint_template(urlsplit(prepared.url or "").path)
+        started = time.perf_counter()
+        try:
+            resp = adapter.send(prepared, stream=False, timeout=self.timeout, verify=self.session.verify,
+                                cert=self.session.cert, proxies=self._proxies)
+            resp.content  # noqa: B018 - read now, so a broken body surfaces as a retryable error
+        except requests.RequestException:
+            metrics.ATTIO_REQUESTS.labels(endpoint, prepared.method, "network_error").inc()
+            raise
+        metrics.ATTIO_LATENCY.labels(endpoint).observe(time.perf_counter() - started)
+        metrics.ATTIO_REQUESTS.labels(endpoint, prepared.method, str(resp.status_code)).inc()
+        if resp.status_code == 429:
+            metrics.ATTIO_RATE_LIMITED.labels(endpoint).inc()
         return resp
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
@@ -204,6 +214,7 @@ class AttioClient(AttioEndpoints):
             out_of_budget = self._clock() - start + delay > self.retry_budget
             if not retryable or attempt >= self.max_attempts or out_of_budget:
                 raise failure
+            metrics.ATTIO_RETRIES.labels(metrics.endpoint_template(path)).inc()
             log.warning("attio %s %s failed (%s); retry %d in %.2fs", method, path,
                         failure.code or failure.status, attempt, delay)
             (self._sleep or time.sleep)(delay)

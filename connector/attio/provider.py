@@ -16,6 +16,7 @@ from typing import Any, Callable
 import redis
 from flask import Flask
 
+from .. import metrics
 from .client import AttioClient
 
 log = logging.getLogger(__name__)
@@ -92,15 +93,18 @@ class AttioServices:
         hit = self._local.get(full)
         if hit is not None and hit[0] > now:
             self.cache_stats["hits"] += 1
+            metrics.CACHE.labels("hit").inc()
             return hit[1]
         value = self._shared(self.cache.get, full)
         if value is None:
             self.cache_stats["misses"] += 1
+            metrics.CACHE.labels("miss").inc()
             log.debug("cache miss %s", key)
             value = produce()
             self._shared(self.cache.set, full, value, timeout=ttl if ttl is not None else self._ttl)
         else:
             self.cache_stats["hits"] += 1
+            metrics.CACHE.labels("hit").inc()
             log.debug("cache hit %s", key)
         if len(self._local) > LOCAL_ENTRIES:
             self._local.clear()
@@ -120,6 +124,7 @@ class AttioServices:
         try:
             return operation(*args, **kwargs)
         except redis.RedisError as exc:
+            metrics.CACHE.labels("bypass").inc()
             now = time.monotonic()
             if now - self._bypass_logged >= 30:
                 self._bypass_logged = now

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app, has_request_context, request
 
+from .. import metrics
 from .models import AuditEvent
 
 log = logging.getLogger("connector.audit")
@@ -26,6 +27,7 @@ def audit(event: str, *, subject: str | None = None, client_id: str | None = Non
     """Record `event`; `detail` must hold no secrets (ids, counts, reasons only)."""
     if event not in EVENTS:
         raise ValueError(f"unknown audit event {event}")
+    metrics.AUTH_EVENTS.labels(event).inc()
     ip = request.remote_addr if has_request_context() else None
     db = current_app.extensions["db"]
     db.session.add(AuditEvent(type=event, subject=subject, client_id=client_id, grant_id=grant_id, ip=ip,

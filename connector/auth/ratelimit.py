@@ -87,8 +87,10 @@ def init_limits(app: Flask) -> None:
 
 
 def _too_many(exc: RateLimitExceeded) -> Response:
+    from .. import metrics
     from .audit import audit
 
+    metrics.RATE_LIMITED.labels(str(getattr(exc.limit, "scope", None) or "auth").split(":")[0]).inc()
     try:
         audit("ratelimit.hit", path=request.path, limit=str(exc.limit.limit))
     except Exception:  # the 429 must go out even if the audit store is down

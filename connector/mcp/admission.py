@@ -13,8 +13,9 @@ from limits import parse_many
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from . import jsonrpc
+from .. import metrics
 from ..web import rpc_error
+from . import jsonrpc
 
 NAMESPACE = "attio-connector:mcp-new-session"
 
@@ -34,6 +35,7 @@ class SessionRate:
             return None
         for item in self.items:
             if not self.limiter.hit(item, NAMESPACE, caller):
+                metrics.RATE_LIMITED.labels("RATE_LIMIT_INITIALIZE").inc()
                 reset_at, _ = self.limiter.get_window_stats(item, NAMESPACE, caller)
                 retry_after = max(1, int(reset_at - time.time()) + 1)
                 return rpc_error(429, jsonrpc.INVALID_REQUEST,

@@ -9,10 +9,12 @@ import base64
 import binascii
 import json
 import logging
+import time
 from typing import Any, Callable
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from .. import metrics
 from . import confirmation, jsonrpc
 from .context import Cancelled, ClientRequestError, ToolContext
 from .jsonrpc import INVALID_PARAMS, RESOURCE_NOT_FOUND, JsonRpcError
@@ -130,7 +132,13 @@ def call_tool(ctx: ToolContext, params: Any) -> dict[str, Any]:
     tool = _registry(ctx).tools.get(p["name"])
     if tool is None:
         raise JsonRpcError(INVALID_PARAMS, f"Unknown tool: {p['name']}")
-    return screened(ctx, tool.name, _run_tool(ctx, tool, p["arguments"] or {}))
+    started, outcome = time.perf_counter(), "failed"
+    try:
+        result = screened(ctx, tool.name, _run_tool(ctx, tool, p["arguments"] or {}))
+        outcome = "tool_error" if result.get("isError") else "ok"
+        return result
+    finally:
+        metrics.TOOL_CALLS.labels(tool.name, outcome).observe(time.perf_counter() - started)
 
 
 def _run_tool(ctx: ToolContext, tool: Any, raw: dict[str, Any]) -> dict[str, Any]:

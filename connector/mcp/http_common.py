@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 from flask import Response, request
 
+from .. import metrics
 from ..web import check_origin, rpc_error
 from . import jsonrpc
 
@@ -92,7 +93,7 @@ def outbox_stream(ext: Any, session: Any, key: str, first: str, on_close: Any = 
     """
     import gevent.queue
 
-    with ext.gate.hold(key):
+    with ext.gate.hold(key, session.transport):
         try:
             yield first
             while not session.closed and not ext.shutting_down:
@@ -115,6 +116,7 @@ class StreamGate:
 
     def __init__(self, total: int, per_client: int) -> None:
         self.total, self.per_client = total, per_client
+        metrics.STREAM_CAP.set(total)
         self._open: Counter[str] = Counter()
         self._lock = threading.Lock()
 
@@ -126,23 +128,28 @@ class StreamGate:
     def refuse(self, client: str) -> Response | None:
         """An error reply if one more stream for `client` would exceed a cap."""
         if self._open[client] >= self.per_client:
+            metrics.STREAMS_REFUSED.labels("client").inc()
             return rpc_error(429, jsonrpc.INVALID_REQUEST,
                              f"Too many open streams for this client (limit {self.per_client}); close one and retry",
                              headers={"Retry-After": "5"})
         if self.open_streams >= self.total:
+            metrics.STREAMS_REFUSED.labels("total").inc()
             return rpc_error(503, jsonrpc.INVALID_REQUEST,
                              f"Server stream capacity reached ({self.total} open streams); retry shortly",
                              headers={"Retry-After": "5"})
         return None
 
     @contextmanager
-    def hold(self, client: str) -> Iterator[None]:
+    def hold(self, client: str, transport: str = "streamable_http") -> Iterator[None]:
         """Count a stream as open for the duration of the block."""
+        gauge = metrics.OPEN_STREAMS.labels(transport)
         with self._lock:
             self._open[client] += 1
+        gauge.inc()
         try:
             yield
         finally:
+            gauge.dec()
             with self._lock:
                 self._open[client] -= 1
                 if self._open[client] <= 0:

@@ -19,6 +19,7 @@ import gevent
 import gevent.queue
 import redis
 
+from .. import metrics
 from .sessions import Session
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ class RedisSessionStore:
         """A new session, visible to every worker; the caller's least recently used ones past the cap end."""
         self._ensure_listener()
         session = Session(id=secrets.token_urlsafe(32), transport=transport, bus=self, **attrs)
+        metrics.SESSIONS_CREATED.labels(transport).inc()
         self._keep_local(session)
         now, owned, cut = time.time(), self._caller_key(session.client_key), -(self.max_per_caller + 1)
         pipe = self.redis.pipeline()  # MULTI/EXEC: concurrent creates of one caller each see a consistent set

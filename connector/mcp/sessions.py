@@ -16,6 +16,8 @@ import gevent.event
 import gevent.queue
 import gevent.lock
 
+from .. import metrics
+
 LOG_LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
 
 
@@ -167,6 +169,8 @@ class SessionStore:
             self._sweep()
             session = Session(id=secrets.token_urlsafe(32), transport=transport, **attrs)
             self._sessions[session.id] = session
+            metrics.SESSIONS.inc()
+            metrics.SESSIONS_CREATED.labels(transport).inc()
             own = self._by_caller.setdefault(session.client_key, {})
             own[session.id] = session
             while len(own) > self.max_per_caller:
@@ -200,6 +204,7 @@ class SessionStore:
                     self._by_caller.pop(session.client_key, None)
         if session is None:
             return False
+        metrics.SESSIONS.dec()
         session.close()
         return True
 

@@ -1,8 +1,64 @@
-"""Prometheus metrics (being built: issue 9)."""
+"""`/metrics` (Prometheus exposition) and the request hooks that time every response.
+
+Protected by `Authorization: Bearer $METRICS_TOKEN`; without METRICS_TOKEN the endpoint is off (404). Under
+gunicorn the values of every worker are summed from PROMETHEUS_MULTIPROC_DIR (set by gunicorn.conf.py);
+elsewhere (`flask run`, in-process tests) the process's own registry is served.
+"""
 from __future__ import annotations
 
-from flask import Flask
+import hmac
+import os
+import time
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+
+from .. import metrics
+from ..web import json_response
+
+bp = Blueprint("metrics", __name__)
+# RFC 6749 §5.2 codes (and the rate limit's): anything else is counted as "other" to bound the label.
+TOKEN_ERRORS = frozenset({"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
+                          "unsupported_grant_type", "invalid_scope", "invalid_target", "slow_down",
+                          "temporarily_unavailable", "rate_limited"})
+
+
+@bp.get("/metrics")
+def scrape() -> Response:
+    """The exposition of every worker's metrics."""
+    expected = current_app.config["METRICS_TOKEN"]
+    presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not expected:
+        return json_response({"error": "not_found", "error_description": "set METRICS_TOKEN to enable /metrics"}, 404)
+    if not presented or not hmac.compare_digest(presented.encode(), expected.encode()):
+        return json_response({"error": "unauthorized", "error_description": "Bearer METRICS_TOKEN required"}, 401,
+                             {"WWW-Authenticate": 'Bearer realm="metrics"'})
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+
+
+def _start() -> None:
+    g.metrics_started = time.perf_counter()
+
+
+def _record(response: Response) -> Response:
+    started = g.pop("metrics_started", None)
+    rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
+    if started is not None:
+        metrics.HTTP_LATENCY.labels(rule).observe(time.perf_counter() - started)
+    metrics.HTTP_REQUESTS.labels(rule, request.method, str(response.status_code)).inc()
+    if rule == "/oauth/token" and response.status_code >= 400 and response.is_json:
+        error = (response.get_json(silent=True) or {}).get("error")
+        metrics.TOKEN_ERRORS.labels(error if error in TOKEN_ERRORS else "other").inc()
+    return response
 
 
 def init_metrics(app: Flask) -> None:
-    """Bind to `app` (nothing yet)."""
+    """Time every request (the blueprint itself is registered with the others)."""
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
+    app.after_request(_record)

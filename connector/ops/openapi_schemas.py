@@ -135,7 +135,9 @@ class ReadySchema(Schema):
     """GET /readyz."""
 
     status = fields.String(required=True, validate=validate.OneOf(["ready", "not ready"]))
-    checks = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    checks = fields.Dict(keys=fields.String(validate=validate.OneOf(["database", "redis", "attio"])),
+                         values=fields.Dict(), required=True)
+    failing = fields.List(fields.String(), metadata={"description": "The parts that failed (only when not ready)"})
     mode = fields.String(required=True)
     version = fields.String(required=True)
     demo = fields.Boolean()
@@ -180,4 +182,5 @@ def security_schemes(base: str) -> dict[str, Any]:
                    "flows": {"authorizationCode": flow}},
         "clientBasic": {"type": "http", "scheme": "basic", "description": "client_secret_basic clients"},
         "statusToken": {"type": "http", "scheme": "bearer", "description": "STATUS_TOKEN"},
+        "metricsToken": {"type": "http", "scheme": "bearer", "description": "METRICS_TOKEN"},
     }

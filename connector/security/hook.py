@@ -20,6 +20,7 @@ from typing import Any
 
 from flask import Flask
 
+from .. import metrics
 from .inputs import check_arguments
 from .results import Finding, ResultScreen
 from .screen import Screener
@@ -55,11 +56,14 @@ def init_screening(app: Flask, registry: Any) -> None:
             screened, findings = screen.screen(result)
         except Exception:
             log.exception("screening failed for %s; the result is withheld", source)
+            metrics.SCREENING.labels("failed").inc()
             if source in ("resources/read", "prompts/get"):
                 raise
             return {"content": [{"type": "text", "text": FAILED}], "isError": True}
         if not findings:
+            metrics.SCREENING.labels("clean").inc()
             return result
+        metrics.SCREENING.labels(screen.policy).inc()
         meta = dict(screened.get("_meta") or {})
         meta[META_KEY] = {"policy": screen.policy, "threshold": screen.screener.threshold,
                           "findings": [f.to_meta() for f in findings]}
