@@ -140,7 +140,7 @@ class StreamGate:
         return None
 
     @contextmanager
-    def hold(self, client: str, transport: str = "streamable_http") -> Iterator[None]:
+    def hold(self, client: str, transport: str = "streamable") -> Iterator[None]:
         """Count a stream as open for the duration of the block."""
         gauge = metrics.OPEN_STREAMS.labels(transport)
         with self._lock:
