@@ -29,7 +29,24 @@ max_requests_jitter = int(os.environ.get("MAX_REQUESTS_JITTER", "0"))
 preload_app = False
 accesslog = os.environ.get("ACCESS_LOG", "-")
 # %(U)s is the path without the query string: /messages?sessionId=… never reaches the log.
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s"'
+# The request id (X-Request-ID, echoed by the app) ends the line, tying it to the app's lines of that request.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s" rid=%({x-request-id}o)s'
+_json_logs = os.environ.get("LOG_FORMAT", "text").strip().lower() == "json"
+if _json_logs:
+    # LOG_FORMAT=json: gunicorn's own lines (start-up, workers, access) are JSON like the app's; the app's root
+    # handler is this one too (connector.ops.logs adds nothing when the root already has a handler).
+    logconfig_dict = {
+        "version": 1, "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": "connector.requestid.RequestIdFilter"}},
+        "formatters": {"json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                                "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+                                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}}},
+        "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"],
+                                "stream": "ext://sys.stdout"}},
+        "root": {"handlers": ["stdout"], "level": os.environ.get("LOG_LEVEL", "INFO").upper()},
+        "loggers": {"gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+                    "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False}},
+    }
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 proc_name = "attio-connector"
@@ -105,6 +122,10 @@ def when_ready(server):
               f"  Legacy SSE URL:            {url[:-4]}/sse\n")
     if _demo is not None:
         banner += "  Mode: DEMO (built-in sample workspace, no credentials needed)\n"
+    if _json_logs:
+        server.log.info("Attio Connector is up; MCP URL (Streamable HTTP): %s; legacy SSE URL: %s%s", url,
+                        url[:-4] + "/sse", "; mode: DEMO" if _demo is not None else "")
+        return
     sys.stdout.write(banner + "\n")
     sys.stdout.flush()
 

@@ -114,12 +114,14 @@ def register_observability(app: Flask) -> None:
     """Metrics (prometheus-client), traces (OpenTelemetry, OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set) and
     error reports (sentry-sdk when SENTRY_DSN is set)."""
     from .ops.errortracking import init_error_tracking
+    from .ops.logs import init_request_ids
     from .ops.metrics import init_metrics
     from .ops.tracing import init_tracing
 
     init_metrics(app)
     init_tracing(app)
     init_error_tracking(app)
+    init_request_ids(app)  # last: its hook goes first, so every other hook's lines carry the id
 
 
 def register_commands(app: Flask) -> None:

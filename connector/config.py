@@ -70,6 +70,15 @@ def _level(raw: str) -> str:
     return value
 
 
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+    return parse
+
+
 def _str(raw: str) -> str:
     return raw.strip()
 
@@ -119,6 +128,7 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     # Connect and read timeout of every Redis command: a dead or black-holed Redis answers 503 this fast.
     "REDIS_SOCKET_TIMEOUT": (_float(0.1, 30), 2.0),
     "LOG_LEVEL": (_level, "INFO"),
+    "LOG_FORMAT": (_choice("text", "json"), "text"),
     "PRODUCTION": (_bool, False),
     "SECRET_KEY_FALLBACKS": (_list, []),
     "ENCRYPTION_KEYS": (_list, []),
@@ -155,6 +165,11 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "STATUS_TOKEN": (_str, None),
     # Bearer token Prometheus presents at /metrics; without it /metrics is off (404).
     "METRICS_TOKEN": (_str, None),
+    # Error reports to Sentry (off without a DSN); events are scrubbed of tokens, codes, cookies and keys.
+    "SENTRY_DSN": (_str, None),
+    "SENTRY_ENVIRONMENT": (_str, None),
+    "SENTRY_RELEASE": (_str, None),
+    "SENTRY_TRACES_SAMPLE_RATE": (_float(0, 1), 0.0),
     "SCREENING_POLICY": (_policy, "annotate"),
     "SCREENING_THRESHOLD": (_float(0.1, 10), 1.0),
     "SCREENING_ALLOWED_HOSTS": (_list, []),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from .mcp import jsonrpc
@@ -40,6 +40,9 @@ def handle_unexpected(exc: Exception) -> Response:
         log_outage(part, exc)
         return unavailable(part)
     log.exception("unhandled error on %s %s", request.method, request.path)
+    report = current_app.extensions.get("error_reporter")
+    if report is not None:
+        report(exc)
     if _is_mcp():
         return rpc_error(500, jsonrpc.INTERNAL_ERROR, "Internal error; it was logged on the server")
     return json_response({"error": "server_error", "error_description": "Internal error; it was logged"}, 500)

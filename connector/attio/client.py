@@ -23,6 +23,7 @@ from typing import Any, Callable, Mapping
 from urllib.parse import urlencode, urlsplit
 
 import requests
+from opentelemetry import trace
 from requests.models import PreparedRequest
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies
@@ -33,6 +34,7 @@ from .adapter import LeanAdapter
 from .endpoints import AttioEndpoints
 from .errors import AttioBadRequest, AttioError, AttioUnavailable, error_from_response
 
+TRACER = trace.get_tracer("connector.attio")
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.attio.com"
@@ -153,16 +155,26 @@ class AttioClient(AttioEndpoints):
     def _send(self, prepared: PreparedRequest) -> requests.Response:
         """One exchange through the session's mounted adapter, body read in full."""
         adapter = self.session.get_adapter(prepared.url)  # type: ignore[arg-type]
-        endpoint = metrics.endpoint_template(urlsplit(prepared.url or "").path)
+        url = urlsplit(prepared.url or "")
+        endpoint = metrics.endpoint_template(url.path)
         started = time.perf_counter()
-        try:
-            resp = adapter.send(prepared, stream=False, timeout=self.timeout, verify=self.session.verify,
-                                cert=self.session.cert, proxies=self._proxies)
-            resp.content  # noqa: B018 - read now, so a broken body surfaces as a retryable error
-        except requests.RequestException:
-            metrics.ATTIO_REQUESTS.labels(endpoint, prepared.method, "network_error").inc()
-            raise
-        metrics.ATTIO_LATENCY.labels(endpoint).observe(time.perf_counter() - started)
+        # A client span per exchange (the adapter is called directly, so the requests instrumentation cannot see
+        # it); the OpenTelemetry API is a no-op unless tracing is configured.
+        with TRACER.start_as_current_span(f"{prepared.method} {endpoint}", kind=trace.SpanKind.CLIENT, attributes={
+                "http.request.method": prepared.method or "", "url.template": endpoint,
+                "server.address": url.hostname or "", "url.path": url.path}) as span:
+            try:
+                resp = adapter.send(prepared, stream=False, timeout=self.timeout, verify=self.session.verify,
+                                    cert=self.session.cert, proxies=self._proxies)
+                resp.content  # noqa: B018 - read now, so a broken body surfaces as a retryable error
+            except requests.RequestException as exc:
+                metrics.ATTIO_REQUESTS.labels(endpoint, prepared.method, "network_error").inc()
+                span.set_attribute("error.type", type(exc).__name__)
+                raise
+            span.set_attribute("http.response.status_code", resp.status_code)
+        elapsed = time.perf_counter() - started
+        metrics.ATTIO_LATENCY.labels(endpoint).observe(elapsed)
+        log.debug("attio %s %s -> %d in %.1f ms", prepared.method, endpoint, resp.status_code, elapsed * 1000)
         metrics.ATTIO_REQUESTS.labels(endpoint, prepared.method, str(resp.status_code)).inc()
         if resp.status_code == 429:
             metrics.ATTIO_RATE_LIMITED.labels(endpoint).inc()

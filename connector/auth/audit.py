@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import current_app, has_request_context, request
 
-from .. import metrics
+from .. import metrics, requestid
 from .models import AuditEvent
 
 log = logging.getLogger("connector.audit")
@@ -28,6 +28,8 @@ def audit(event: str, *, subject: str | None = None, client_id: str | None = Non
     if event not in EVENTS:
         raise ValueError(f"unknown audit event {event}")
     metrics.AUTH_EVENTS.labels(event).inc()
+    if requestid.current() != "-":
+        detail = {**detail, "request_id": requestid.current()}
     ip = request.remote_addr if has_request_context() else None
     db = current_app.extensions["db"]
     db.session.add(AuditEvent(type=event, subject=subject, client_id=client_id, grant_id=grant_id, ip=ip,

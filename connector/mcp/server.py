@@ -17,6 +17,7 @@ from .context import Caller, Cancelled, ToolContext
 from .jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, JsonRpcError
 from .registry import Registry
 from .sessions import LOG_LEVELS, Session
+from .tracing import request_span
 
 log = logging.getLogger(__name__)
 
@@ -119,11 +120,16 @@ class McpServer:
         ctx = ToolContext(services=self.services, caller=caller, session=session, emit=emit, request_id=req_id,
                           progress_token=meta.get("progressToken"), in_flight=in_flight, meta=meta,
                           confirmations=self.confirmations)
+        span = request_span(method, params, meta, req_id, session.id if session is not None else None)
         try:
-            handler = self._methods.get(method)
-            if handler is None:
-                raise JsonRpcError(METHOD_NOT_FOUND, f"Method not found: {method}")
-            response = jsonrpc.result(req_id, handler(ctx, params))
+            with span as current:
+                handler = self._methods.get(method)
+                if handler is None:
+                    raise JsonRpcError(METHOD_NOT_FOUND, f"Method not found: {method}")
+                result = handler(ctx, params)
+                if isinstance(result, dict) and result.get("isError"):
+                    current.set_attribute("error.type", "tool_error")
+            response = jsonrpc.result(req_id, result)
         except JsonRpcError as exc:
             exc.id = req_id
             response = exc.to_wire()

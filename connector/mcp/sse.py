@@ -4,6 +4,7 @@ Every reply and notification travels on the GET stream; the POST only gets 202.
 """
 from __future__ import annotations
 
+import contextvars
 from typing import Any
 
 import gevent
@@ -110,5 +111,6 @@ def post_message() -> Response:
         if reply is not None:
             emit(reply)
 
-    gevent.spawn(work)
+    # The request's context (its id for the logs, its trace) goes along into the greenlet.
+    gevent.spawn(contextvars.copy_context().run, work)
     return Response("Accepted", status=202)

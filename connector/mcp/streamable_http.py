@@ -5,6 +5,7 @@ server→client request first; then the reply switches to an SSE stream.
 """
 from __future__ import annotations
 
+import contextvars
 from typing import Any, Callable, Iterator
 
 import gevent
@@ -173,7 +174,8 @@ def _answer(msg: dict[str, Any], session: Any, caller: Any) -> Response:
             reply = JsonRpcError(jsonrpc.INTERNAL_ERROR, "Internal error", id=msg["id"]).to_wire()
         events.put(("final", reply))
 
-    gevent.spawn(work)
+    # The request's context (its id for the logs, its trace) goes along into the greenlet.
+    gevent.spawn(contextvars.copy_context().run, work)
     wait = ext.first_event_wait if can_stream else None
     try:
         kind, payload = events.get(timeout=wait)

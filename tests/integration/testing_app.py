@@ -27,3 +27,13 @@ registry.add_tool(Tool(name="test_write", description="A fixture write tool (nee
 registry.add_tool(Tool(name="test_slow", description="Sleeps for `seconds`.", handler=slow, streaming=True,
                        args={"type": "object", "properties": {"seconds": {"type": "number"}}},
                        annotations={"readOnlyHint": True}))
+
+
+@app.post("/_test/crash")
+def crash():  # pragma: no cover - exercised through the real server (tests/integration/test_observability.py)
+    """A bug on purpose, with secrets in its locals, for the error-report scrubbing test."""
+    from flask import request
+
+    api_key = "attio-key-in-a-local-" + "x" * 12  # noqa: F841 - a local variable the report must not carry
+    client_secret = request.form.get("client_secret")  # noqa: F841
+    raise RuntimeError("crash on purpose while holding " + request.headers.get("Authorization", ""))

@@ -1,0 +1,34 @@
+"""The id of the request being served, for every log line and audit row it causes (a neutral module: any layer
+may read it). It lives in a context variable; the MCP transports copy the context into the greenlets that run
+tool calls, so lines logged there (and by the Attio client) carry it too."""
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from contextvars import ContextVar
+
+REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
+# What a client or proxy may send as X-Request-ID: short and plain, so it cannot forge log lines or fields.
+ACCEPTABLE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+def choose(presented: str | None) -> str:
+    """The caller's X-Request-ID when it is acceptable, else a new one."""
+    if presented and ACCEPTABLE.match(presented):
+        return presented
+    return uuid.uuid4().hex
+
+
+def current() -> str:
+    """The id of the request being served, or '-' outside one."""
+    return REQUEST_ID.get()
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds `request_id` to every record (used by both log formats)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Stamp the record; never drops one."""
+        record.request_id = REQUEST_ID.get()
+        return True
