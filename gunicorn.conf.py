@@ -105,9 +105,10 @@ def on_starting(server):
         sys.stderr.write(f"\ndatabase migration failed:\n{done.stderr[-3000:]}\n")
         sys.exit(2)
     if settings["MODE"] == "demo" and not os.environ.get("ATTIO_API_URL"):
-        from connector.attio.demo.runner import start_demo_attio
+        from connector.attio.demo.runner import SupervisedDemo
 
-        _demo = start_demo_attio()
+        # Watched: if the demo dies, it is started again on the same port (the workers keep its URL).
+        _demo = SupervisedDemo(log=server.log.warning)
         os.environ["ATTIO_API_URL"] = _demo.url
         server.log.info("DEMO MODE: built-in sample Attio workspace running at %s", _demo.url)
 
@@ -131,12 +132,25 @@ def when_ready(server):
 
 
 def post_worker_init(worker):
-    """Each worker purges the OAuth store on its own jittered timer (PURGE_INTERVAL_SECONDS; 0 disables)."""
+    """Each worker purges the OAuth store on its own jittered timer (PURGE_INTERVAL_SECONDS; 0 disables), and
+    drains its open streams as soon as it is told to stop (SIGTERM from the master or the platform)."""
     app = worker.wsgi
-    if "db" in getattr(app, "extensions", {}):
+    extensions = getattr(app, "extensions", {})
+    if "db" in extensions:
         from connector.auth.purge import start_timer
 
         start_timer(app)
+    if "mcp" in extensions:
+        import gevent
+
+        def drain_when_stopping():
+            # SIGTERM only clears worker.alive (gunicorn then waits up to graceful_timeout for open connections);
+            # open SSE streams would hold it that long, so they are ended here with a last "reconnect" event.
+            while worker.alive:
+                gevent.sleep(0.2)
+            extensions["mcp"].shutdown()
+
+        gevent.spawn(drain_when_stopping)
 
 
 def child_exit(server, worker):

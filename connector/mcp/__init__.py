@@ -110,9 +110,26 @@ class McpExtension:
                  (session.client_info or {}).get("name"), request.headers.get("User-Agent", "-"),
                  request.headers.get("Accept", "-"))
 
-    def shutdown(self) -> None:
-        """End open streams so a worker can exit within the platform's grace period."""
+    def shutdown(self) -> int:
+        """Drain: every open stream sends its last event (reconnect in a second) and ends, new streams get 503, so
+        the worker exits well inside gunicorn's graceful_timeout. Sessions in Redis stay for the client's next
+        request to any worker; sessions in this worker's memory end with it (the client gets 404 and
+        re-initializes). Returns how many streams were open."""
         self.shutting_down = True
-        if self.sessions is not None:
-            for sid in list(self.sessions._sessions):
+        if self.gate is not None:
+            self.gate.draining = True
+        if self.sessions is None:
+            return 0
+        held = list(self.sessions._sessions.items())
+        streams = sum(1 for _, session in held if session.stream_open)
+        shared = hasattr(self.sessions, "redis")
+        for sid, session in held:
+            if shared:
+                try:
+                    session.outbox.put_nowait(None)  # wakes its stream, which sees shutting_down and ends
+                except Exception:  # noqa: BLE001 - a full outbox: the stream is awake anyway
+                    pass
+            else:
                 self.sessions.delete(sid)
+        log.info("draining: %d open streams told to reconnect", streams)
+        return streams

@@ -84,6 +84,8 @@ def sse_event(data: Any = None, *, event: str | None = "message", event_id: str 
 
 
 KEEPALIVE = ": keepalive\n\n"
+# The last thing a stream sends when the worker stops: reconnect in a second (to another worker or instance).
+DRAIN_EVENT = "retry: 1000\n: server restarting; reconnect\n\n"
 
 
 def outbox_stream(ext: Any, session: Any, key: str, first: str, on_close: Any = None) -> Iterator[str]:
@@ -103,8 +105,10 @@ def outbox_stream(ext: Any, session: Any, key: str, first: str, on_close: Any = 
                     yield KEEPALIVE
                     continue
                 if message is None:
-                    return
+                    break
                 yield sse_event(message)
+            if ext.shutting_down:
+                yield DRAIN_EVENT
         finally:
             session.stream_open = False
             if on_close is not None:
@@ -116,6 +120,7 @@ class StreamGate:
 
     def __init__(self, total: int, per_client: int) -> None:
         self.total, self.per_client = total, per_client
+        self.draining = False
         metrics.STREAM_CAP.set(total)
         self._open: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -126,7 +131,10 @@ class StreamGate:
         return sum(self._open.values())
 
     def refuse(self, client: str) -> Response | None:
-        """An error reply if one more stream for `client` would exceed a cap."""
+        """An error reply if one more stream for `client` would exceed a cap, or the worker is stopping."""
+        if self.draining:
+            return rpc_error(503, jsonrpc.INVALID_REQUEST, "Server restarting; open the stream again in a second",
+                             headers={"Retry-After": "1"})
         if self._open[client] >= self.per_client:
             metrics.STREAMS_REFUSED.labels("client").inc()
             return rpc_error(429, jsonrpc.INVALID_REQUEST,

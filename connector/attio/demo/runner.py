@@ -14,7 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 from . import DEMO_TOKEN
 
@@ -96,3 +96,50 @@ def start_demo_attio(host: str = "127.0.0.1", port: int = 0, timeout: float = ST
         time.sleep(0.05)
     server.stop()
     raise RuntimeError(f"demo Attio did not become healthy on {url} within {timeout:.0f}s")
+
+
+class SupervisedDemo:
+    """The demo Attio kept alive: a watcher thread restarts it on the same port if it dies (the workers already
+    hold its URL), with backoff, until `stop()`. Its sample data starts afresh after a restart.
+
+    A thread, not a greenlet: this runs in gunicorn's master, which gevent does not patch.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, log: Any = None, poll: float = 0.5) -> None:
+        import threading
+
+        self.current = start_demo_attio(host, port)
+        self.host, self.port = host, int(self.current.url.rsplit(":", 1)[1])
+        self.url, self.token = self.current.url, self.current.token
+        self.restarts = 0
+        self._log = log or (lambda message: sys.stderr.write(message + "\n"))
+        self._poll = poll
+        self._stopping = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, name="demo-attio-supervisor", daemon=True)
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        delay = 1.0
+        while not self._stopping.wait(self._poll):
+            code = self.current.process.poll()
+            if code is None:
+                continue
+            self._log(f"demo Attio exited (code {code}); restarting it on {self.url}")
+            while not self._stopping.is_set():
+                try:
+                    self.current.stop()
+                    self.current = start_demo_attio(self.host, self.port)
+                    self.restarts += 1
+                    self._log(f"demo Attio restarted on {self.url} (its sample data starts afresh)")
+                    delay = 1.0
+                    break
+                except (RuntimeError, OSError) as exc:
+                    self._log(f"demo Attio restart failed ({exc}); retrying in {delay:.0f}s")
+                    self._stopping.wait(delay)
+                    delay = min(30.0, delay * 2)
+
+    def stop(self) -> None:
+        """Stop watching, then stop the demo."""
+        self._stopping.set()
+        self._watcher.join(timeout=5)
+        self.current.stop()
