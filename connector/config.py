@@ -130,6 +130,9 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "LOG_LEVEL": (_level, "INFO"),
     "LOG_FORMAT": (_choice("text", "json"), "text"),
     "PRODUCTION": (_bool, False),
+    # The environment profile: development (anything goes, demo by default), staging (production's refusals,
+    # but rate limits may be switched off for load tests and LOG_LEVEL=DEBUG is allowed), production.
+    "APP_ENV": (_choice("development", "staging", "production"), None),
     "SECRET_KEY_FALLBACKS": (_list, []),
     "ENCRYPTION_KEYS": (_list, []),
     "DATABASE_URL": (_str, None),
@@ -211,28 +214,48 @@ def load_settings(environ: Mapping[str, str] | None = None,
     return _finish(cfg, env)
 
 
+STRICT = "when APP_ENV is production or staging (or PRODUCTION=true)"
+
+
+def _profile(cfg: dict[str, Any]) -> None:
+    """APP_ENV and the older PRODUCTION=true agree; staging and production both apply production's refusals."""
+    if cfg.get("APP_ENV") == "development" and cfg.get("PRODUCTION"):
+        raise ConfigError("APP_ENV=development contradicts PRODUCTION=true: set APP_ENV=production (or staging) "
+                          "and drop PRODUCTION")
+    cfg["APP_ENV"] = cfg.get("APP_ENV") or ("production" if cfg.get("PRODUCTION") else "development")
+    cfg["PRODUCTION"] = cfg["APP_ENV"] in ("staging", "production")
+    if cfg["APP_ENV"] == "production":
+        if not cfg.get("RATE_LIMITS_ENABLED", True):
+            raise ConfigError("RATE_LIMITS_ENABLED=false is refused when APP_ENV=production: the auth routes need "
+                              "their limits (switch them off on staging only, for load tests)")
+        if cfg.get("LOG_LEVEL") == "DEBUG":
+            raise ConfigError("LOG_LEVEL=DEBUG is refused when APP_ENV=production: debug lines carry request "
+                              "details; use it on staging or development")
+
+
 def _finish(cfg: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    _profile(cfg)
     cfg["MODE"] = _mode(cfg)
     if cfg["MODE"] == "demo" and cfg.get("PRODUCTION"):
-        raise ConfigError("PRODUCTION=true needs real Attio settings: set ATTIO_API_KEY, or ATTIO_CLIENT_ID and "
-                          "ATTIO_CLIENT_SECRET (demo mode serves sample data only)")
+        raise ConfigError(f"APP_ENV={cfg['APP_ENV']} needs real Attio settings: set ATTIO_API_KEY, or "
+                          "ATTIO_CLIENT_ID and ATTIO_CLIENT_SECRET (demo mode serves sample data only)")
     if not cfg.get("SECRET_KEY"):
         if cfg.get("PRODUCTION"):
-            raise ConfigError("SECRET_KEY is required when PRODUCTION=true (generate one: "
+            raise ConfigError(f"SECRET_KEY is required {STRICT} (generate one: "
                               "python -c 'import secrets; print(secrets.token_urlsafe(48))')")
         cfg["SECRET_KEY"] = secrets.token_urlsafe(48)
         cfg["SECRET_KEY_GENERATED"] = True
     elif len(cfg["SECRET_KEY"]) < 32:
         raise ConfigError("SECRET_KEY is too short: use at least 32 random characters")
     if cfg.get("AUTH_DISABLED") and cfg.get("PRODUCTION"):
-        raise ConfigError("AUTH_DISABLED=true is refused when PRODUCTION=true: it would serve the workspace "
+        raise ConfigError(f"AUTH_DISABLED=true is refused {STRICT}: it would serve the workspace "
                           "to anyone who can reach the URL")
     if cfg.get("PRODUCTION") and not cfg.get("PUBLIC_URL"):
-        raise ConfigError("PUBLIC_URL is required when PRODUCTION=true (it is the OAuth issuer ChatGPT checks)")
+        raise ConfigError(f"PUBLIC_URL is required {STRICT} (it is the OAuth issuer ChatGPT checks)")
     if cfg.get("CIMD_ALLOW_LOOPBACK") and cfg.get("PRODUCTION"):
-        raise ConfigError("CIMD_ALLOW_LOOPBACK is for tests only and is refused when PRODUCTION=true")
+        raise ConfigError(f"CIMD_ALLOW_LOOPBACK is for tests only and is refused {STRICT}")
     if cfg["PUBLIC_URL"] and cfg.get("PRODUCTION") and not cfg["PUBLIC_URL"].startswith("https://"):
-        raise ConfigError("PUBLIC_URL must be https:// in production (ChatGPT only connects over HTTPS)")
+        raise ConfigError("PUBLIC_URL must be https:// in production and staging (ChatGPT only connects over HTTPS)")
     cfg["ALLOWED_HOSTS"] = _allowed_hosts(cfg, env)
     if cfg["SCREENING_POLICY"] not in ("annotate", "redact", "block"):
         raise ConfigError("SCREENING_POLICY must be one of annotate, redact, block")

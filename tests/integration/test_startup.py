@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 @pytest.mark.parametrize("env,message", [
     ({"MAX_STREAMS": "abc"}, "configuration error: MAX_STREAMS='abc' is invalid: must be a whole number"),
     ({"CONNECTOR_WORKERS": "2"}, "configuration error: CONNECTOR_WORKERS=2"),
-    ({"PRODUCTION": "true"}, "PRODUCTION=true needs real Attio settings"),
+    ({"PRODUCTION": "true"}, "APP_ENV=production needs real Attio settings"),
 ])
 def test_gunicorn_refuses_bad_settings(env, message):
     full = {**os.environ, **env, "BIND": f"127.0.0.1:{free_port()}"}

@@ -95,7 +95,7 @@ def test_validate_message_names_the_problem(msg, fragment):
     ({"MAX_STREAMS": "0"}, "between 1 and"),
     ({"PUBLIC_URL": "connector.example.com"}, "PUBLIC_URL"),
     ({"ATTIO_CLIENT_ID": "x"}, "must be set together"),
-    ({"PRODUCTION": "true"}, "PRODUCTION=true needs real Attio settings"),
+    ({"PRODUCTION": "true"}, "APP_ENV=production needs real Attio settings"),
     ({"PRODUCTION": "true", "ATTIO_API_KEY": "k"}, "SECRET_KEY is required"),
     ({"SECRET_KEY": "short"}, "too short"),
     ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
