@@ -18,9 +18,10 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     from .ops.logs import init_logging
     from .sessionless import NoSessions
 
-    app = Flask(__name__)
+    settings = load_settings(environ, config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.session_interface = NoSessions()
-    app.config.update(load_settings(environ, config))
+    app.config.update(settings)
     keep_generated_secret(app)
     init_logging(app)
     configure_proxy(app)

@@ -79,6 +79,10 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
+def _abspath(raw: str) -> str:
+    return os.path.abspath(os.path.expanduser(raw.strip()))
+
+
 def _str(raw: str) -> str:
     return raw.strip()
 
@@ -136,6 +140,9 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "SECRET_KEY_FALLBACKS": (_list, []),
     "ENCRYPTION_KEYS": (_list, []),
     "DATABASE_URL": (_str, None),
+    # Where the app writes (the generated SECRET_KEY, the default SQLite store): ./instance unless set; point it
+    # at a writable volume when the code is read-only (containers).
+    "INSTANCE_PATH": (_abspath, None),
     "AUTH_DISABLED": (_bool, False),
     "ACCESS_TOKEN_TTL": (_int(60, 86400), 3600),
     "REFRESH_TOKEN_TTL": (_int(300, 365 * 86400), 30 * 86400),

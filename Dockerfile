@@ -1,0 +1,40 @@
+# syntax=docker/dockerfile:1
+# Attio Connector: gunicorn + gevent workers, installed from the hash lock, run as an unprivileged user.
+# Build: docker build -t attio-connector .   Run: see docs/deployment.md (docker-compose.yml runs it with
+# PostgreSQL and Redis and a migration step).
+
+FROM python:3.11-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+RUN python -m venv /opt/venv
+COPY requirements/runtime.txt requirements/runtime.txt
+# Every file checked against its hash: pip can neither pick a newer release nor one the lock does not name.
+RUN /opt/venv/bin/pip install --require-hashes -r requirements/runtime.txt
+COPY pyproject.toml setup.cfg README.md LICENSE ./
+COPY connector connector
+RUN /opt/venv/bin/pip install --no-deps .
+
+FROM python:3.11-slim-bookworm
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PORT=8000 \
+    INSTANCE_PATH=/var/lib/attio-connector \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/attio-connector-metrics
+# pg_dump/pg_restore for `flask --app connector db backup/restore` against PostgreSQL.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 connector \
+    && useradd --system --uid 10001 --gid connector --home-dir /nonexistent --shell /usr/sbin/nologin connector \
+    && install -d -o connector -g connector -m 0700 /var/lib/attio-connector
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+COPY gunicorn.conf.py wsgi.py ./
+USER 10001:10001
+EXPOSE 8000
+# Liveness only (never Attio or the database): a slow dependency must not get the container killed.
+HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\", \"8000\")}/healthz', timeout=2)"]
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]

