@@ -30,6 +30,22 @@ def rpc_error(status: int, code: int, message: str, headers: dict[str, str] | No
     return json_response({"jsonrpc": "2.0", "id": msg_id, "error": err}, status, headers)
 
 
+def operator_token_refusal(setting: str, path: str) -> Response | None:
+    """The gate of an operator endpoint (`/metrics`, `/status`): 404 while `setting` is unset, 401 without the
+    right `Authorization: Bearer` token (compared in constant time), None when the caller may pass."""
+    import hmac
+
+    expected = current_app.config[setting]
+    presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not expected:
+        return json_response({"error": "not_found", "error_description": f"set {setting} to enable {path}"}, 404)
+    if not presented or not hmac.compare_digest(presented.encode(), expected.encode()):
+        realm = path.strip("/")
+        return json_response({"error": "unauthorized", "error_description": f"Bearer {setting} required"}, 401,
+                             {"WWW-Authenticate": f'Bearer realm="{realm}"'})
+    return None
+
+
 def origin_allowed(origin: str) -> bool:
     """True for a browser Origin the app serves: a loopback page, PUBLIC_URL's origin, ALLOWED_ORIGINS.
 

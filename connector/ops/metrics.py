@@ -6,15 +6,14 @@ elsewhere (`flask run`, in-process tests) the process's own registry is served.
 """
 from __future__ import annotations
 
-import hmac
 import os
 import time
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 from .. import metrics
-from ..web import json_response
+from ..web import operator_token_refusal
 
 bp = Blueprint("metrics", __name__)
 # RFC 6749 §5.2 codes (and the rate limit's): anything else is counted as "other" to bound the label.
@@ -26,13 +25,9 @@ TOKEN_ERRORS = frozenset({"invalid_request", "invalid_client", "invalid_grant", 
 @bp.get("/metrics")
 def scrape() -> Response:
     """The exposition of every worker's metrics."""
-    expected = current_app.config["METRICS_TOKEN"]
-    presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not expected:
-        return json_response({"error": "not_found", "error_description": "set METRICS_TOKEN to enable /metrics"}, 404)
-    if not presented or not hmac.compare_digest(presented.encode(), expected.encode()):
-        return json_response({"error": "unauthorized", "error_description": "Bearer METRICS_TOKEN required"}, 401,
-                             {"WWW-Authenticate": 'Bearer realm="metrics"'})
+    refused = operator_token_refusal("METRICS_TOKEN", "/metrics")
+    if refused is not None:
+        return refused
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess

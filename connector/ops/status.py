@@ -4,14 +4,13 @@ Authenticated with `Authorization: Bearer $STATUS_TOKEN`; without STATUS_TOKEN t
 """
 from __future__ import annotations
 
-import hmac
 from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app
 
 from ..auth import store
 from ..auth.models import AuditEvent, Grant, OAuthClient, Token
-from ..web import json_response
+from ..web import json_response, operator_token_refusal
 
 bp = Blueprint("status", __name__)
 
@@ -21,13 +20,9 @@ FAILURES = ("signin.failed", "code.replayed", "refresh.reused", "upstream.failed
 @bp.get("/status")
 def status() -> Response:
     """Counts for the operator; never tokens or personal data."""
-    expected = current_app.config["STATUS_TOKEN"]
-    presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not expected:
-        return json_response({"error": "not_found", "error_description": "set STATUS_TOKEN to enable /status"}, 404)
-    if not presented or not hmac.compare_digest(presented.encode(), expected.encode()):
-        return json_response({"error": "unauthorized", "error_description": "Bearer STATUS_TOKEN required"}, 401,
-                             {"WWW-Authenticate": 'Bearer realm="status"'})
+    refused = operator_token_refusal("STATUS_TOKEN", "/status")
+    if refused is not None:
+        return refused
     session = store.db().session
     now = datetime.now(timezone.utc)
     day = now - timedelta(hours=24)

@@ -17,7 +17,7 @@ SOURCES = [*sorted((ROOT / "connector").rglob("*.py")), ROOT / "gunicorn.conf.py
 SKIP = {"connector/attio/demo"}  # the demo Attio's own messages are for tests, not operators
 # Other operator-facing texts, named by (file, variable or function) and read from the code as well.
 NAMED = [("connector/outages.py", "MESSAGES"), ("connector/ops/health.py", "check_database"),
-         ("connector/ops/health.py", "check_redis"), ("connector/ops/metrics.py", "scrape"),
+         ("connector/ops/health.py", "check_redis"),
          ("connector/mcp/http_common.py", "refuse"), ("connector/security/hosts.py", "misdirected")]
 MIN_FRAGMENT = 12
 
@@ -114,7 +114,7 @@ def normalised(text: str) -> str:
 def test_every_operator_facing_message_is_in_troubleshooting():
     doc = normalised(DOC.read_text())
     found = messages()
-    assert len(found) > 40, found  # the collector sees the code's messages
+    assert len(found) > 35, found  # the collector sees the code's messages
     missing = {frag: where for frag, where in found.items() if frag not in doc}
     assert not missing, "add these to docs/troubleshooting.md (cause and fix):\n" + "\n".join(
         f"  {where}: {frag}" for frag, where in sorted(missing.items(), key=lambda kv: kv[1]))
