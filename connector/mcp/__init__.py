@@ -1,10 +1,12 @@
 """The MCP protocol and its two HTTP transports, bound to a Flask app by `McpExtension.init_app`."""
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 from typing import Any, Callable
 
+import gevent.queue
 from flask import Flask, Request, Response
 
 from .admission import SessionRate
@@ -125,10 +127,9 @@ class McpExtension:
         shared = hasattr(self.sessions, "redis")
         for sid, session in held:
             if shared:
-                try:
-                    session.outbox.put_nowait(None)  # wakes its stream, which sees shutting_down and ends
-                except Exception:  # noqa: BLE001 - a full outbox: the stream is awake anyway
-                    pass
+                # Wakes its stream, which sees shutting_down and ends; a full outbox means it is awake anyway.
+                with contextlib.suppress(gevent.queue.Full):
+                    session.outbox.put_nowait(None)
             else:
                 self.sessions.delete(sid)
         log.info("draining: %d open streams told to reconnect", streams)
