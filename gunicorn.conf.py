@@ -108,7 +108,8 @@ def on_starting(server):
         from connector.attio.demo.runner import SupervisedDemo
 
         # Watched: if the demo dies, it is started again on the same port (the workers keep its URL).
-        _demo = SupervisedDemo(log=server.log.warning)
+        # The arbiter closes its listeners as soon as it starts to stop: then the demo's exit is part of it.
+        _demo = SupervisedDemo(log=server.log.warning, stopping=lambda: not server.LISTENERS)
         os.environ["ATTIO_API_URL"] = _demo.url
         server.log.info("DEMO MODE: built-in sample Attio workspace running at %s", _demo.url)
 

@@ -69,5 +69,25 @@ def test_a_dead_demo_attio_is_started_again(server_factory):
         call["id"] += 1
         r = requests.post(srv.mcp_url, data=json.dumps(call), headers={**accept, **headers(sid)}, timeout=10)
         ok = r.status_code == 200 and not r.json()["result"].get("isError")
-    assert ok, r.text
+    assert ok, (r.text, srv.log()[-2500:])
     assert "demo Attio exited" in srv.log() and "demo Attio restarted" in srv.log()
+
+
+def test_the_supervisor_restarts_a_crash_but_not_a_deliberate_stop():
+    from connector.attio.demo.runner import SupervisedDemo
+
+    logged: list[str] = []
+    demo = SupervisedDemo(log=logged.append, poll=0.1)
+    try:
+        first = demo.current.process
+        first.send_signal(signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and demo.restarts == 0:
+            time.sleep(0.1)
+        assert demo.restarts == 1 and demo.current.process is not first
+        assert requests.get(f"{demo.url}/_admin/health", timeout=5).status_code == 200
+        demo.current.process.send_signal(signal.SIGTERM)  # what Ctrl-C or a platform stop does to the group
+        time.sleep(1.5)
+        assert demo.restarts == 1 and any("not restarting" in line for line in logged), logged
+    finally:
+        demo.stop()

@@ -6,6 +6,7 @@ no gevent, no third-party imports.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess  # nosec B404  # starts the demo on fixed arguments
 import sys
@@ -98,6 +99,10 @@ def start_demo_attio(host: str = "127.0.0.1", port: int = 0, timeout: float = ST
     raise RuntimeError(f"demo Attio did not become healthy on {url} within {timeout:.0f}s")
 
 
+# A clean exit, or the signals a stopping server's process group receives: not a crash.
+DELIBERATE_EXITS = frozenset({0, -signal.SIGTERM, -signal.SIGINT, -signal.SIGHUP})
+
+
 class SupervisedDemo:
     """The demo Attio kept alive: a watcher thread restarts it on the same port if it dies (the workers already
     hold its URL), with backoff, until `stop()`. Its sample data starts afresh after a restart.
@@ -105,7 +110,8 @@ class SupervisedDemo:
     A thread, not a greenlet: this runs in gunicorn's master, which gevent does not patch.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, log: Any = None, poll: float = 0.5) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, log: Any = None, poll: float = 0.5,
+                 stopping: Any = None, settle: float = 2.0) -> None:
         import threading
 
         self.current = start_demo_attio(host, port)
@@ -114,6 +120,9 @@ class SupervisedDemo:
         self.restarts = 0
         self._log = log or (lambda message: sys.stderr.write(message + "\n"))
         self._poll = poll
+        # Whether the server around us is stopping (then the demo's exit is part of it). Without one, the exit
+        # code tells; in gunicorn's master it cannot (the master reaps every child, so the code reads 0).
+        self._stopping_server, self._settle = stopping, settle
         self._stopping = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="demo-attio-supervisor", daemon=True)
         self._watcher.start()
@@ -124,6 +133,10 @@ class SupervisedDemo:
             code = self.current.process.poll()
             if code is None:
                 continue
+            if self._deliberate(code):
+                # Ctrl-C or a platform's SIGTERM reaches the whole process group: the server is stopping too.
+                self._log("demo Attio stopped with the server; not restarting it")
+                return
             self._log(f"demo Attio exited (code {code}); restarting it on {self.url}")
             while not self._stopping.is_set():
                 try:
@@ -137,6 +150,12 @@ class SupervisedDemo:
                     self._log(f"demo Attio restart failed ({exc}); retrying in {delay:.0f}s")
                     self._stopping.wait(delay)
                     delay = min(30.0, delay * 2)
+
+    def _deliberate(self, code: int) -> bool:
+        if self._stopping_server is None:
+            return code in DELIBERATE_EXITS
+        self._stopping.wait(self._settle)  # the server's own signal handling takes up to a second
+        return self._stopping.is_set() or bool(self._stopping_server())
 
     def stop(self) -> None:
         """Stop watching, then stop the demo."""
