@@ -10,7 +10,9 @@ import time
 import pytest
 import requests
 
+from tests.conftest import need
 from tests.integration.test_http_edges import headers, open_session
+from tests.spare_services import SpareRedis
 
 pytestmark = pytest.mark.integration
 
@@ -91,3 +93,38 @@ def test_the_supervisor_restarts_a_crash_but_not_a_deliberate_stop():
         assert demo.restarts == 1 and any("not restarting" in line for line in logged), logged
     finally:
         demo.stop()
+
+
+def test_with_redis_sessions_a_drained_stream_resumes_on_the_other_worker(server_factory, tmp_path):
+    need(SpareRedis.available(), "redis-server is not installed")
+    redis_srv = SpareRedis(tmp_path)
+    redis_srv.start()
+    srv = server_factory(CONNECTOR_WORKERS="2", REDIS_URL=redis_srv.url, GRACEFUL_TIMEOUT="10",
+                         SSE_KEEPALIVE_SECONDS="30")
+    try:
+        sid = open_session(srv.mcp_url)
+        stream = requests.get(srv.mcp_url, headers={"Accept": "text/event-stream", **headers(sid)}, stream=True,
+                              timeout=30)
+        assert stream.status_code == 200
+        lines, done = [], threading.Event()
+        threading.Thread(target=read_stream, args=(stream, lines, done), daemon=True).start()
+        time.sleep(0.5)
+        # Stop the worker that holds the stream (SIGTERM to one worker: the master starts a new one).
+        workers = subprocess.run(["pgrep", "-P", str(srv.proc.pid)], capture_output=True, text=True).stdout.split()
+        holder = None
+        for pid in workers:
+            conns = subprocess.run(["ss", "-tnp", "state", "established", f"( sport = :{srv.port} )"],
+                                   capture_output=True, text=True).stdout
+            if f"pid={pid}," in conns:
+                holder = pid
+        assert holder is not None, workers
+        subprocess.run(["kill", "-TERM", holder], check=True)
+        assert done.wait(8), lines
+        assert "retry: 1000" in [text for _, text in lines]
+        # The session lives in Redis: the client goes on with it on the other worker.
+        r = requests.post(srv.mcp_url, json={"jsonrpc": "2.0", "id": 5, "method": "tools/list"},
+                          headers={"Accept": "application/json, text/event-stream", **headers(sid)}, timeout=10)
+        assert r.status_code == 200 and r.json()["result"]["tools"], r.text
+    finally:
+        srv.stop()
+        redis_srv.stop()
