@@ -20,7 +20,7 @@ HTTP_REQUESTS = Counter(f"{NS}_http_requests", "HTTP requests answered, by route
 HTTP_LATENCY = Histogram(f"{NS}_http_request_duration_seconds", "Time to the response headers, by route",
                          ["route"], buckets=LATENCY_BUCKETS)
 TOOL_CALLS = Histogram(f"{NS}_tool_call_duration_seconds", "tools/call time by tool and outcome "
-                       "(ok, tool_error, failed)", ["tool", "outcome"], buckets=LATENCY_BUCKETS)
+                       "(ok, tool_error, protocol_error, cancelled)", ["tool", "outcome"], buckets=LATENCY_BUCKETS)
 ATTIO_REQUESTS = Counter(f"{NS}_attio_requests", "Requests sent to Attio, by endpoint template, method and "
                          "status (a number, or network_error)", ["endpoint", "method", "status"])
 ATTIO_LATENCY = Histogram(f"{NS}_attio_request_duration_seconds", "Attio response time by endpoint template",

@@ -132,11 +132,14 @@ def call_tool(ctx: ToolContext, params: Any) -> dict[str, Any]:
     tool = _registry(ctx).tools.get(p["name"])
     if tool is None:
         raise JsonRpcError(INVALID_PARAMS, f"Unknown tool: {p['name']}")
-    started, outcome = time.perf_counter(), "failed"
+    started, outcome = time.perf_counter(), "protocol_error"  # a JSON-RPC error reply
     try:
         result = screened(ctx, tool.name, _run_tool(ctx, tool, p["arguments"] or {}))
         outcome = "tool_error" if result.get("isError") else "ok"
         return result
+    except Cancelled:
+        outcome = "cancelled"
+        raise
     finally:
         metrics.TOOL_CALLS.labels(tool.name, outcome).observe(time.perf_counter() - started)
 
