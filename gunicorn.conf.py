@@ -144,14 +144,52 @@ def post_worker_init(worker):
     if "mcp" in extensions:
         import gevent
 
+        idle = _track_idle_connections(worker)
+
         def drain_when_stopping():
             # SIGTERM only clears worker.alive (gunicorn then waits up to graceful_timeout for open connections);
             # open SSE streams would hold it that long, so they are ended here with a last "reconnect" event.
+            # Requests whose replies travel on a stream get a third of graceful_timeout (at most 5 s) to finish.
             while worker.alive:
                 gevent.sleep(0.2)
-            extensions["mcp"].shutdown()
+            extensions["mcp"].shutdown(wait=min(5.0, worker.cfg.graceful_timeout / 3))
+            # An idle keep-alive connection (a router's or proxy's pool) would hold the worker just as long: close
+            # them; a client sends its next request on a new connection, which another worker accepts.
+            from gunicorn.http.errors import NoMoreData
+
+            waiting = list(idle)
+            for greenlet in waiting:
+                greenlet.kill(NoMoreData(), block=False)  # gunicorn's "client went away": closed quietly
+            if waiting:
+                worker.log.info("draining: %d idle keep-alive connections closed", len(waiting))
 
         gevent.spawn(drain_when_stopping)
+
+
+def _track_idle_connections(worker):
+    """The connection greenlets of a gevent worker that are waiting for their next request (gunicorn reads
+    each request under `worker.timeout_ctx()`, the keep-alive timeout). Once the worker stops, a connection whose
+    response began before (a stream) is closed when that response ends instead of waiting for another request."""
+    import gevent
+    from gunicorn.http.errors import NoMoreData
+
+    idle = set()
+    keepalive_timeout = worker.timeout_ctx
+
+    class _Waiting:
+        def __enter__(self):
+            if not worker.alive:
+                raise NoMoreData()  # gunicorn's "client went away": the connection is closed quietly
+            self.greenlet, self.timeout = gevent.getcurrent(), keepalive_timeout()
+            idle.add(self.greenlet)
+            return self.timeout.__enter__()
+
+        def __exit__(self, *exc):
+            idle.discard(self.greenlet)
+            return self.timeout.__exit__(*exc)
+
+    worker.timeout_ctx = _Waiting
+    return idle
 
 
 def child_exit(server, worker):

@@ -1,12 +1,10 @@
 """The MCP protocol and its two HTTP transports, bound to a Flask app by `McpExtension.init_app`."""
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 from typing import Any, Callable
 
-import gevent.queue
 from flask import Flask, Request, Response
 
 from .admission import SessionRate
@@ -112,25 +110,19 @@ class McpExtension:
                  (session.client_info or {}).get("name"), request.headers.get("User-Agent", "-"),
                  request.headers.get("Accept", "-"))
 
-    def shutdown(self) -> int:
-        """Drain: every open stream sends its last event (reconnect in a second) and ends, new streams get 503, so
-        the worker exits well inside gunicorn's graceful_timeout. Sessions in Redis stay for the client's next
-        request to any worker; sessions in this worker's memory end with it (the client gets 404 and
-        re-initializes). Returns how many streams were open."""
+    def shutdown(self, wait: float = 5.0) -> int:
+        """Drain: every open stream sends what is queued, then its last event (reconnect in a second) and ends;
+        requests whose replies travel on a stream get `wait` seconds to finish, then a "server restarting" error;
+        new streams get 503. So the worker exits well inside gunicorn's graceful_timeout. Sessions in Redis stay
+        for the client's next request to any worker; sessions in this worker's memory end with it (their next use
+        gets 404, and the client re-initializes). Returns how many streams were open."""
         self.shutting_down = True
-        if self.gate is not None:
-            self.gate.draining = True
-        if self.sessions is None:
+        if self.gate is None:
             return 0
-        held = list(self.sessions._sessions.items())
-        streams = sum(1 for _, session in held if session.stream_open)
-        shared = hasattr(self.sessions, "redis")
-        for sid, session in held:
-            if shared:
-                # Wakes its stream, which sees shutting_down and ends; a full outbox means it is awake anyway.
-                with contextlib.suppress(gevent.queue.Full):
-                    session.outbox.put_nowait(None)
-            else:
-                self.sessions.delete(sid)
-        log.info("draining: %d open streams told to reconnect", streams)
+        streams = self.gate.open_streams
+        woken = self.gate.drain(wait)
+        if self.sessions is not None and hasattr(self.sessions, "draining"):
+            self.sessions.draining = True
+        log.info("draining: %d open streams told to reconnect, %d streamed replies given %.1fs to finish",
+                 streams, max(0, woken - streams), wait)
         return streams

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+import weakref
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, Iterator
 
 from flask import Response, request
@@ -86,6 +88,18 @@ def sse_event(data: Any = None, *, event: str | None = "message", event_id: str 
 KEEPALIVE = ": keepalive\n\n"
 # The last thing a stream sends when the worker stops: reconnect in a second (to another worker or instance).
 DRAIN_EVENT = "retry: 1000\n: server restarting; reconnect\n\n"
+# A request still running when the drain time is up is answered with this (JSON-RPC's implementation-defined
+# server error range) and cancelled.
+SERVER_RESTARTING = -32000
+RESTARTING_MESSAGE = "Server restarting: the request was not finished; retry it"
+# How long a drained stream still waits for messages another worker routes to it through Redis.
+BUS_SETTLE_SECONDS = 0.5
+
+
+def restarting_error(request_id: Any) -> dict[str, Any]:
+    """The reply to a request the worker could not finish before it stopped."""
+    return jsonrpc.JsonRpcError(SERVER_RESTARTING, RESTARTING_MESSAGE, data={"retryAfterSeconds": 1},
+                                id=request_id).to_wire()
 
 
 def outbox_stream(ext: Any, session: Any, key: str, first: str, on_close: Any = None) -> Iterator[str]:
@@ -96,6 +110,7 @@ def outbox_stream(ext: Any, session: Any, key: str, first: str, on_close: Any = 
     import gevent.queue
 
     with ext.gate.hold(key, session.transport):
+        ext.gate.on_drain(session.outbox, None)  # a None wakes the loop below
         try:
             yield first
             while not session.closed and not ext.shutting_down:
@@ -107,7 +122,8 @@ def outbox_stream(ext: Any, session: Any, key: str, first: str, on_close: Any = 
                 if message is None:
                     break
                 yield sse_event(message)
-            if ext.shutting_down:
+            if ext.shutting_down and not session.closed:
+                yield from drain_outbox(session, ext.gate.drain_wait)
                 yield DRAIN_EVENT
         finally:
             session.stream_open = False
@@ -115,12 +131,46 @@ def outbox_stream(ext: Any, session: Any, key: str, first: str, on_close: Any = 
                 on_close()
 
 
+def drain_outbox(session: Any, wait: float) -> Iterator[str]:
+    """The end of a long-lived stream when the worker stops: what is queued for it and, on a legacy SSE stream
+    (which carries the replies), the replies of requests running here that finish within `wait` seconds; each
+    request still running then gets a "server restarting" error and is cancelled."""
+    import gevent.queue
+
+    deadline = time.monotonic() + wait
+    replies_here = session.transport == "sse"
+    settle = BUS_SETTLE_SECONDS if session.bus is not None else 0.0  # replies published by another greenlet's I/O
+    while not session.closed:
+        now = time.monotonic()
+        if replies_here and session.in_flight and now < deadline:
+            timeout = deadline - now
+        else:
+            timeout = min(settle, max(0.0, deadline + settle - now))
+        try:
+            message = session.outbox.get(timeout=timeout) if timeout > 0 else session.outbox.get_nowait()
+        except gevent.queue.Empty:
+            break
+        if message is not None:
+            yield sse_event(message)
+    if replies_here and not session.closed:
+        unfinished = list(session.in_flight.values())
+        for entry in unfinished:
+            entry.cancelled.set()  # its late result is dropped (a cancelled request gets no response)
+        for entry in unfinished:
+            yield sse_event(restarting_error(entry.request_id))
+
+
 class StreamGate:
-    """Caps open streams per client and in total, so plain POSTs always find a connection slot."""
+    """Caps open streams per client and in total, so plain POSTs always find a connection slot; when the worker
+    stops, refuses new streams and wakes the open ones so they end."""
 
     def __init__(self, total: int, per_client: int) -> None:
         self.total, self.per_client = total, per_client
         self.draining = False
+        self.drain_wait = 0.0
+        # Queues of open streams and the item that wakes each when the drain starts (weak: a stream that ends
+        # or is never read leaves nothing behind).
+        self._wake: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         metrics.STREAM_CAP.set(total)
         self._open: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -129,6 +179,27 @@ class StreamGate:
     def open_streams(self) -> int:
         """How many streams are open in this worker."""
         return sum(self._open.values())
+
+    def on_drain(self, queue: Any, item: Any) -> None:
+        """Put `item` into `queue` when the drain starts (at once if it has)."""
+        if self.draining:
+            queue.put_nowait(item)
+        else:
+            self._wake[queue] = item
+
+    def drain(self, wait: float) -> int:
+        """Refuse new streams from now on; wake every open stream, giving the requests they carry `wait` seconds
+        to finish. Returns how many were woken."""
+        import gevent.queue
+
+        self.drain_wait, self.draining = wait, True
+        woken = list(self._wake.items())
+        self._wake.clear()
+        for queue, item in woken:
+            # A full queue: its stream is busy and sees the drain at its next message.
+            with suppress(gevent.queue.Full):
+                queue.put_nowait(item)
+        return len(woken)
 
     def refuse(self, client: str) -> Response | None:
         """An error reply if one more stream for `client` would exceed a cap, or the worker is stopping."""

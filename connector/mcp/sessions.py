@@ -162,6 +162,9 @@ class SessionStore:
         self._sessions: dict[str, Session] = {}
         self._by_caller: dict[str, dict[str, Session]] = {}
         self._lock = gevent.lock.RLock()
+        # Set when the worker stops: its sessions end with it, so their next use gets 404 (re-initialize) now,
+        # while requests already running finish.
+        self.draining = False
 
     def create(self, transport: str, **attrs: Any) -> Session:
         """A new session with a cryptographically random id, within the caps."""
@@ -185,7 +188,7 @@ class SessionStore:
         if not session_id:
             return None
         session = self._sessions.get(session_id)
-        if session is None or session.closed:
+        if session is None or session.closed or self.draining:
             return None
         if time.monotonic() - session.last_seen > self.idle_timeout and not session.stream_open:
             self.delete(session_id)

@@ -6,6 +6,7 @@ server→client request first; then the reply switches to an SSE stream.
 from __future__ import annotations
 
 import contextvars
+import time
 from typing import Any, Callable, Iterator
 
 import gevent
@@ -15,7 +16,7 @@ from flask import Blueprint, Response, current_app, request
 from . import jsonrpc
 from ..web import check_origin, json_response, rpc_error
 from .http_common import (KEEPALIVE, SSE_HEADERS, accepts, client_key, guard, not_json_body, not_streamable,
-                          outbox_stream, sse_event)
+                          outbox_stream, restarting_error, sse_event)
 from .jsonrpc import INVALID_REQUEST, JsonRpcError
 from .server import STREAMABLE_VERSIONS
 
@@ -176,6 +177,7 @@ def _answer(msg: dict[str, Any], session: Any, caller: Any) -> Response:
 
     # The request's context (its id for the logs, its trace) goes along into the greenlet.
     gevent.spawn(contextvars.copy_context().run, work)
+    ext.gate.on_drain(events, ("drain", None))  # the worker stopping: finish within the drain time or say so
     wait = ext.first_event_wait if can_stream else None
     try:
         kind, payload = events.get(timeout=wait)
@@ -183,7 +185,7 @@ def _answer(msg: dict[str, Any], session: Any, caller: Any) -> Response:
         kind, payload = "quiet", None  # slow call: open the stream now so proxies see a first byte
     if kind == "final" and (accepts("application/json") or payload is None):
         return json_response(payload) if payload is not None else Response(status=202)
-    return Response(_stream(ext, session, kind, payload, events.get), status=200,
+    return Response(_stream(ext, session, kind, payload, events.get, msg["id"]), status=200,
                     mimetype="text/event-stream", headers=SSE_HEADERS)
 
 
@@ -207,10 +209,13 @@ def _answer_inline(ext: Any, msg: dict[str, Any], session: Any, caller: Any, can
 
 
 def _stream(ext: Any, session: Any, kind: str, payload: Any,
-            next_event: Callable[..., tuple[str, Any]]) -> Iterator[str]:
-    """The SSE body of one request's reply; ends after the response."""
+            next_event: Callable[..., tuple[str, Any]], request_id: Any = None) -> Iterator[str]:
+    """The SSE body of one request's reply; ends after the response. When the worker starts to stop ("drain"),
+    the request has the drain time to finish; then it is cancelled and answered with a "server restarting"
+    error."""
     stream_id = ext.next_stream_id()
     seq = 0
+    deadline: float | None = None
 
     def frame(message: Any) -> str:
         nonlocal seq
@@ -219,7 +224,7 @@ def _stream(ext: Any, session: Any, kind: str, payload: Any,
 
     if session.protocol_version >= "2025-11-25":
         yield sse_event(None, event=None, event_id=f"{stream_id}-0", retry_ms=1000)
-    elif kind == "quiet":
+    elif kind in ("quiet", "drain"):
         yield KEEPALIVE
     while True:
         if kind == "final":
@@ -228,9 +233,18 @@ def _stream(ext: Any, session: Any, kind: str, payload: Any,
             return
         if kind == "message":
             yield frame(payload)
+        if kind == "drain":
+            deadline = time.monotonic() + ext.gate.drain_wait
+        timeout = ext.keepalive_interval
+        if deadline is not None:
+            timeout = max(0.01, min(timeout, deadline - time.monotonic()))
         try:
-            kind, payload = next_event(timeout=ext.keepalive_interval)
+            kind, payload = next_event(timeout=timeout)
         except gevent.queue.Empty:
+            if deadline is not None and time.monotonic() >= deadline:
+                session.cancel_local(request_id)
+                yield frame(restarting_error(request_id))
+                return
             kind, payload = "quiet", None
             yield KEEPALIVE
 

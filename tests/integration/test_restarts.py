@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import threading
@@ -49,7 +50,11 @@ def test_sigterm_drains_every_open_stream_with_a_last_event(server_factory):
         ended = lines[-1][0]
         assert ended - sent < 5, ended - sent  # well inside graceful_timeout (10 s)
     assert srv.proc.wait(timeout=12) == 0
-    assert "draining: 2 open streams told to reconnect" in srv.log()
+    exited = time.monotonic() - sent
+    assert exited < 5, exited  # the worker did not wait out graceful_timeout (10 s) on the ended streams' connections
+    log = srv.log()
+    assert "draining: 2 open streams told to reconnect" in log
+    assert "Worker graceful timeout" not in log and "Error handling request" not in log, log[-2000:]
     # The in-memory session ended with its worker: the client learns so (404) and re-initializes elsewhere.
 
 
@@ -128,3 +133,93 @@ def test_with_redis_sessions_a_drained_stream_resumes_on_the_other_worker(server
     finally:
         srv.stop()
         redis_srv.stop()
+
+
+def sse_messages(lines: list) -> list[dict]:
+    """The JSON-RPC messages among the `data:` lines read so far."""
+    out = []
+    for _, text in lines:
+        if text.startswith("data: {"):
+            out.append(json.loads(text[6:]))
+    return out
+
+
+def test_requests_in_flight_on_a_draining_worker_get_their_reply_or_a_restarting_error(server_factory, reset_demo):
+    from tests.conftest import _admin
+
+    srv = server_factory(GRACEFUL_TIMEOUT="10", SSE_KEEPALIVE_SECONDS="30", FIRST_EVENT_WAIT_SECONDS="0.2",
+                         LOG_LEVEL="INFO", RATE_LIMIT_INITIALIZE="1000/minute")
+    # Attio answers the task list in 1.5 s (inside the drain time, 10 s / 3) and a search in 8 s (past it).
+    _admin(reset_demo, "/_admin/faults", {"delay_ms": 1500, "count": 1, "path": "/v2/tasks"})
+    _admin(reset_demo, "/_admin/faults", {"delay_ms": 8000, "count": 2, "path": "/v2/objects/records/search"})
+    json_headers = {"Content-Type": "application/json"}
+
+    # A legacy SSE session with two calls running when the worker is told to stop.
+    legacy = requests.get(f"{srv.url}/sse", headers={"Accept": "text/event-stream"}, stream=True, timeout=30)
+    legacy_lines, legacy_done = [], threading.Event()
+    threading.Thread(target=read_stream, args=(legacy, legacy_lines, legacy_done), daemon=True).start()
+    deadline = time.monotonic() + 5
+    while not any(t.startswith("data: /messages") for _, t in legacy_lines) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    endpoint = srv.url + next(t[6:] for _, t in legacy_lines if t.startswith("data: /messages"))
+    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2024-11-05", "capabilities": {},
+                       "clientInfo": {"name": "t", "version": "1"}}}
+    assert requests.post(endpoint, data=json.dumps(init), headers=json_headers, timeout=10).status_code == 202
+    requests.post(endpoint, data=json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+                  headers=json_headers, timeout=10)
+    for rid, name, args in ((11, "list_tasks", {}), (12, "search", {"query": "energy"})):
+        call = {"jsonrpc": "2.0", "id": rid, "method": "tools/call", "params": {"name": name, "arguments": args}}
+        assert requests.post(endpoint, data=json.dumps(call), headers=json_headers, timeout=10).status_code == 202
+
+    # A Streamable HTTP call whose reply streams (it asked for progress), running when the worker is told to stop.
+    sid = open_session(srv.mcp_url)
+    call = {"jsonrpc": "2.0", "id": 21, "method": "tools/call",
+            "params": {"name": "search", "arguments": {"query": "energy"}, "_meta": {"progressToken": "p"}}}
+    reply = requests.post(srv.mcp_url, data=json.dumps(call), stream=True, timeout=30,
+                          headers={"Accept": "application/json, text/event-stream", **json_headers, **headers(sid)})
+    assert reply.headers["Content-Type"].startswith("text/event-stream"), reply.text
+    reply_lines, reply_done = [], threading.Event()
+    threading.Thread(target=read_stream, args=(reply, reply_lines, reply_done), daemon=True).start()
+
+    # An idle keep-alive connection (as a router's pool holds them) must not keep the worker until graceful_timeout.
+    idle = requests.Session()
+    assert idle.get(f"{srv.url}/healthz", timeout=5).status_code == 200
+    time.sleep(0.5)  # the three calls are waiting on Attio
+    worker = subprocess.run(["pgrep", "-P", str(srv.proc.pid), "-f", "gunicorn"], capture_output=True,
+                            text=True).stdout.split()
+    assert len(worker) == 1, worker
+    sent = time.monotonic()
+    subprocess.run(["kill", "-TERM", worker[0]], check=True)
+
+    assert legacy_done.wait(8) and reply_done.wait(8), (legacy_lines, reply_lines)
+    by_id = {m.get("id"): m for m in sse_messages(legacy_lines)}
+    assert "result" in by_id[11] and not by_id[11]["result"].get("isError"), by_id[11]  # finished in time
+    assert by_id[12]["error"]["code"] == -32000 and "Server restarting" in by_id[12]["error"]["message"], by_id[12]
+    assert [t for _, t in legacy_lines if t][-2:] == ["retry: 1000", ": server restarting; reconnect"]
+    final = sse_messages(reply_lines)[-1]
+    assert final["id"] == 21 and final["error"]["code"] == -32000, final
+    assert any(m.get("method") == "notifications/progress" for m in sse_messages(reply_lines))
+    for lines in (legacy_lines, reply_lines):
+        assert 3 < lines[-1][0] - sent < 6, lines[-1][0] - sent  # the drain time (3.3 s), then they end
+    while time.monotonic() < sent + 9 and os.path.exists(f"/proc/{worker[0]}"):
+        time.sleep(0.1)
+    exited = time.monotonic() - sent
+    assert exited < 6, exited  # well inside graceful_timeout (10 s), the idle connection notwithstanding
+    log = srv.log()
+    assert "draining: 1 open streams told to reconnect, 1 streamed replies given 3.3s to finish" in log
+    assert "draining: 1 idle keep-alive connections closed" in log, log[-2000:]
+    assert "Worker graceful timeout" not in log and "Error handling request" not in log
+
+    # The replacement worker serves a new session.
+    deadline, sid2 = time.monotonic() + 10, None
+    while sid2 is None and time.monotonic() < deadline:
+        try:
+            sid2 = open_session(srv.mcp_url)
+        except (requests.RequestException, AssertionError):
+            time.sleep(0.2)
+    assert sid2 is not None and srv.alive()
+    r = requests.post(srv.mcp_url, data=json.dumps({"jsonrpc": "2.0", "id": 31, "method": "ping"}),
+                      headers={"Accept": "application/json, text/event-stream", **json_headers, **headers(sid)},
+                      timeout=5)
+    assert r.status_code == 404, r.text
