@@ -4,6 +4,7 @@ Every value can be overridden from the environment; see docs/operations.md.
 """
 import os
 import sys
+import time
 
 _port = os.environ.get("PORT")
 # PaaS platforms (Heroku, Render) set PORT and route to 0.0.0.0; locally we stay on loopback.
@@ -154,38 +155,55 @@ def post_worker_init(worker):
                 gevent.sleep(0.2)
             extensions["mcp"].shutdown(wait=min(5.0, worker.cfg.graceful_timeout / 3))
             # An idle keep-alive connection (a router's or proxy's pool) would hold the worker just as long: close
-            # them; a client sends its next request on a new connection, which another worker accepts.
+            # it; the client sends its next request on a new connection, which another worker accepts. A connection
+            # accepted in the last moment before the listener closed (within a second) gets a second to send.
             from gunicorn.http.errors import NoMoreData
 
-            waiting = list(idle)
-            for greenlet in waiting:
-                greenlet.kill(NoMoreData(), block=False)  # gunicorn's "client went away": closed quietly
-            if waiting:
-                worker.log.info("draining: %d idle keep-alive connections closed", len(waiting))
+            closed = 0
+            while True:
+                now = time.monotonic()
+                for greenlet, (since, reused) in list(idle.items()):
+                    if reused or now - since > 1.0:
+                        idle.pop(greenlet, None)
+                        greenlet.kill(NoMoreData(), block=False)  # gunicorn's "client went away": closed quietly
+                        closed += 1
+                if closed:
+                    worker.log.info("draining: %d idle keep-alive connections closed", closed)
+                    closed = 0
+                gevent.sleep(0.5)
 
         gevent.spawn(drain_when_stopping)
 
 
 def _track_idle_connections(worker):
-    """The connection greenlets of a gevent worker that are waiting for their next request (gunicorn reads
-    each request under `worker.timeout_ctx()`, the keep-alive timeout). Once the worker stops, a connection whose
-    response began before (a stream) is closed when that response ends instead of waiting for another request."""
+    """The connection greenlets of a gevent worker waiting for a request (gunicorn reads each request under
+    `worker.timeout_ctx()`, the keep-alive timeout): {greenlet: (waiting since, whether it served one before)}.
+    Once the worker stops, a connection whose last response began before (a stream) is closed when that response
+    ends, instead of waiting for another request."""
+    import weakref
+
     import gevent
     from gunicorn.http.errors import NoMoreData
 
-    idle = set()
-    keepalive_timeout = worker.timeout_ctx
+    idle = {}
+    keepalive_timeout = getattr(worker, "timeout_ctx", None)
+    if keepalive_timeout is None:  # not an async (gevent) worker: nothing waits under a keep-alive timeout
+        return idle
+    served = weakref.WeakSet()  # one greenlet per connection
 
     class _Waiting:
         def __enter__(self):
-            if not worker.alive:
+            self.greenlet = gevent.getcurrent()
+            reused = self.greenlet in served
+            if reused and not worker.alive:
                 raise NoMoreData()  # gunicorn's "client went away": the connection is closed quietly
-            self.greenlet, self.timeout = gevent.getcurrent(), keepalive_timeout()
-            idle.add(self.greenlet)
+            served.add(self.greenlet)
+            idle[self.greenlet] = (time.monotonic(), reused)
+            self.timeout = keepalive_timeout()
             return self.timeout.__enter__()
 
         def __exit__(self, *exc):
-            idle.discard(self.greenlet)
+            idle.pop(self.greenlet, None)
             return self.timeout.__exit__(*exc)
 
     worker.timeout_ctx = _Waiting
