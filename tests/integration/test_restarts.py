@@ -55,6 +55,7 @@ def test_sigterm_drains_every_open_stream_with_a_last_event(server_factory):
     log = srv.log()
     assert "draining: 2 open streams told to reconnect" in log
     assert "Worker graceful timeout" not in log and "Error handling request" not in log, log[-2000:]
+    assert "Traceback" not in log, log[-2000:]
     # The in-memory session ended with its worker: the client learns so (404) and re-initializes elsewhere.
 
 
@@ -209,7 +210,7 @@ def test_requests_in_flight_on_a_draining_worker_get_their_reply_or_a_restarting
     log = srv.log()
     assert "draining: 1 open streams told to reconnect, 1 streamed replies given 3.3s to finish" in log
     assert "draining: 1 idle keep-alive connections closed" in log, log[-2000:]
-    assert "Worker graceful timeout" not in log and "Error handling request" not in log
+    assert "Worker graceful timeout" not in log and "Error handling request" not in log and "Traceback" not in log
 
     # The replacement worker serves a new session.
     deadline, sid2 = time.monotonic() + 10, None
