@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -76,8 +77,13 @@ def test_dockerfile_installs_from_the_hash_lock_and_runs_gunicorn_unprivileged()
     env = image_env()
     assert env and all(known(name) for name in env), env
     assert {"wsgi.py", "gunicorn.conf.py", "connector"} <= set(image_files())
-    ignored = (ROOT / ".dockerignore").read_text().split()
-    assert {".git", ".venv", ".env", "tests/"} <= set(ignored)
+    ignored = {line.strip().removeprefix("**/").rstrip("/") for line in (ROOT / ".dockerignore").read_text()
+               .splitlines() if line.strip() and not line.startswith("#")}
+    assert {".git", ".venv*", ".env", "instance", "*.sqlite", "tests"} <= ignored
+    # Whatever git ignores (local venvs, caches, the instance folder, build output) stays out of the image too.
+    git_ignored = {line.strip().rstrip("/") for line in (ROOT / ".gitignore").read_text().splitlines()
+                   if line.strip() and not line.startswith("#")}
+    assert not {p for p in git_ignored if not any(fnmatch(p, d) or fnmatch(p.split("/")[0], d) for d in ignored)}
 
 
 def test_compose_render_heroku_and_env_example_agree_with_the_code():
