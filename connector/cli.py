@@ -180,11 +180,17 @@ def db_backup(path: Path) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Replace a database that already holds clients or grants.")
 def db_restore(path: Path, yes: bool) -> None:
-    """Replace the OAuth store with the backup at PATH, then migrate it to this version's schema."""
+    """Replace the OAuth store with the backup at PATH, then migrate it to this version's schema.
+
+    A store that holds clients, grants or users is replaced only with --yes, or when you confirm at a terminal."""
     from .auth.backup import BackupError, restore
 
+    def confirm(counts: dict[str, int]) -> bool:
+        held = ", ".join(f"{n} {table.removeprefix('oauth_')}" for table, n in counts.items())
+        return click.confirm(f"The database holds {held}. Replace them all with the backup?", default=False)
+
     try:
-        kind = restore(current_app, path, overwrite=yes)
+        kind = restore(current_app, path, overwrite=yes, confirm=confirm if sys.stdin.isatty() else None)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"restored the {kind} store from {path}; database is up to date")
