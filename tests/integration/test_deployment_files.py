@@ -86,6 +86,16 @@ def test_dockerfile_installs_from_the_hash_lock_and_runs_gunicorn_unprivileged()
     assert not {p for p in git_ignored if not any(fnmatch(p, d) or fnmatch(p.split("/")[0], d) for d in ignored)}
 
 
+def test_every_platform_runs_the_python_the_lock_was_made_for():
+    """Heroku reads .python-version, the image its base tag; both are the Python the hash lock was compiled on."""
+    heroku = (ROOT / ".python-version").read_text().strip()
+    images = {line.split(":", 1)[1].split("-", 1)[0] for line in (ROOT / "Dockerfile").read_text().splitlines()
+              if line.startswith("FROM python:")}
+    lock = (ROOT / "requirements" / "runtime.txt").read_text().split("with Python ", 1)[1].split()[0]
+    assert images == {heroku} == {lock}, (images, heroku, lock)
+    assert sys.version.startswith(heroku + ".")  # what the tests here run on
+
+
 def test_compose_render_heroku_and_env_example_agree_with_the_code():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
