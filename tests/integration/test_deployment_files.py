@@ -120,6 +120,29 @@ def test_compose_render_heroku_and_env_example_agree_with_the_code():
     assert load_settings(environ={**parsed, "DATABASE_URL": ""})["APP_ENV"] == "production"
 
 
+# Settings no operator sets: test and demo plumbing, the development-only switch, and PRODUCTION (APP_ENV's alias).
+NOT_FOR_OPERATORS = {"DEMO_ATTIO_TOKEN", "ATTIO_API_URL", "ATTIO_OAUTH_URL", "CIMD_ALLOW_LOOPBACK", "CIMD_CA_BUNDLE",
+                     "AUTH_DISABLED", "PRODUCTION"}
+
+
+def test_env_example_names_every_operator_setting_with_its_default():
+    from connector.config import load_settings
+
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    named = {line.lstrip("# ").split("=", 1)[0] for line in lines if "=" in line}
+    assert not (set(SETTINGS) - NOT_FOR_OPERATORS) - named, sorted((set(SETTINGS) - NOT_FOR_OPERATORS) - named)
+    assert not NOT_FOR_OPERATORS & named
+    tuning = lines[next(i for i, line in enumerate(lines) if line.startswith("# --- Limits and tuning")):]
+    defaults = load_settings(environ={})
+    shown = [line[2:].split("=", 1) for line in tuning if line.startswith("# ") and "=" in line and " " not in
+             line[2:].split("=", 1)[0]]
+    assert len(shown) > 30
+    for name, value in shown:
+        assert name in SETTINGS, name
+        if value:  # the default written out must be the code's default
+            assert load_settings(environ={name: value})[name] == defaults[name], (name, value, defaults[name])
+
+
 def as_nobody(base: Path, argv: list[str], env: dict[str, str]) -> list[str]:
     """The command line that runs this interpreter with `argv` as the user nobody.
 
