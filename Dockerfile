@@ -37,6 +37,7 @@ COPY connector connector
 USER 10001:10001
 EXPOSE 8000
 # Liveness only (never Attio or the database): a slow dependency must not get the container killed.
+# The port gunicorn.conf.py binds: BIND's, else PORT. Any error (refused, timeout, non-2xx) exits non-zero.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\", \"8000\")}/healthz', timeout=2)"]
+    CMD ["python", "-c", "import os, urllib.request; port = os.environ.get('BIND', '').rpartition(':')[2] or os.environ.get('PORT', '8000'); urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=2)"]
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]

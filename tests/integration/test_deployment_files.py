@@ -54,6 +54,12 @@ def image_env() -> dict[str, str]:
     return {name: value for name, value in pairs if name != "PATH"}
 
 
+def image_healthcheck() -> list[str]:
+    """The HEALTHCHECK's command (exec form)."""
+    line = next(line for line in final_stage() if line.startswith("HEALTHCHECK "))
+    return json.loads(line.split(" CMD ", 1)[1])
+
+
 def image_files() -> list[str]:
     """What the final stage copies from the build context (not from the build stage)."""
     copies = [shlex.split(line)[1:] for line in final_stage() if line.startswith("COPY ")]
@@ -213,6 +219,12 @@ def test_the_image_command_runs_unprivileged_on_a_read_only_copy():
                 except requests.RequestException:
                     time.sleep(0.2)
             assert status == 200
+            healthcheck = image_healthcheck()
+            assert healthcheck[0] == "python"
+            probe = as_nobody(base, healthcheck[1:], env)
+            done = subprocess.run(probe, env={"PATH": os.environ["PATH"]}, capture_output=True, text=True,
+                                  timeout=30)
+            assert done.returncode == 0, done.stderr[-2000:]  # the image's HEALTHCHECK passes
             r = requests.post(f"{url}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
                 "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "ro", "version": "1"}}},
                 headers={"Accept": "application/json, text/event-stream"}, timeout=10)
@@ -229,6 +241,8 @@ def test_the_image_command_runs_unprivileged_on_a_read_only_copy():
             subprocess.run(["pkill", "-TERM", "-o", "-f", f"^\\S*python3.11 -m gunicorn -c {code}/gunicorn.conf.py"],
                            check=False)
             out = proc.communicate(timeout=30)[0].decode()
+        # ...and fails once the server is gone.
+        assert subprocess.run(probe, env={"PATH": os.environ["PATH"]}, capture_output=True, timeout=30).returncode
         assert "Traceback" not in out and "Permission denied" not in out, out[-3000:]
         assert sorted(str(p.relative_to(code)) for p in code.rglob("*")) == before  # nothing written there
         assert (instance / "connector.db").exists()  # the store went where it was told
