@@ -81,9 +81,9 @@ def kill_instance(srv) -> None:
     srv.proc.wait(timeout=10)
 
 
-def tokens_for(clients: dict[str, LiveClient], public: str, resource: str) -> dict:
-    """Register on A, open the consent page on B, allow on A, exchange the code on B."""
-    a, b = clients["a"], clients["b"]
+def tokens_for(clients: dict[str, LiveClient], public: str, resource: str, order: str = "ab") -> dict:
+    """Register on one instance, open the consent page on the other, allow on the first, exchange on the other."""
+    a, b = clients[order[0]], clients[order[1]]
     cid = flow.register(a)["client_id"]
     verifier, challenge = flow.pkce_pair()
     page, fields = flow.open_consent(b, flow.authorize_params(cid, challenge, resource=resource))
@@ -157,13 +157,15 @@ def test_two_instances_behind_nginx(server_factory, pg_url, tmp_path):
     try:
         host = f"127.0.0.1:{nport}"  # every request names the public host, as it would through the proxy
         clients = {"a": LiveClient(inst_a.url, host), "b": LiveClient(inst_b.url, host)}
-        mcp_tokens = tokens_for(clients, public, f"{public}/mcp")
-        sse_tokens = tokens_for(clients, public, f"{public}/sse")
-        # Refresh through the balancer, then call /mcp through it.
+        # One grant per client, the steps alternating A/B and B/A; each refreshed through the balancer.
+        mcp = f"{public}/mcp"
+        grants = [tokens_for(clients, public, mcp, "ab" if i % 2 == 0 else "ba") for i in range(CLIENTS)]
+        sse_tokens = tokens_for(clients, public, f"{public}/sse", "ba")
         via = LiveClient(public, host)
-        renewed = flow.refresh(via, mcp_tokens["refresh_token"], mcp_tokens["client_id"], resource=f"{public}/mcp")
-        assert renewed.status_code == 200, renewed.get_data(as_text=True)
-        mcp_tokens.update(renewed.get_json())
+        for grant in grants:
+            renewed = flow.refresh(via, grant["refresh_token"], grant["client_id"], resource=mcp)
+            assert renewed.status_code == 200, renewed.get_data(as_text=True)
+            grant.update(renewed.get_json())
 
         # A legacy SSE stream held by instance A; its POSTs go through nginx (round robin: both instances).
         bearer = {"Authorization": f"Bearer {sse_tokens['access_token']}"}
@@ -180,12 +182,14 @@ def test_two_instances_behind_nginx(server_factory, pg_url, tmp_path):
             r = requests.post(f"{public}{endpoint}", json=msg, headers={**bearer, "Connection": "close"}, timeout=10)
             assert r.status_code == 202, r.text
         replies = set()
+        deadline = time.monotonic() + 15  # keep-alives arrive every second, so the read itself never times out
         for line in lines:
             if line.startswith("data: {"):
                 replies.add(json.loads(line[6:])["id"])
-            if replies >= set(range(1, 8)):
+            if replies >= set(range(1, 8)) or time.monotonic() > deadline:
                 break
         stream.close()
+        assert replies == set(range(1, 8)), replies  # every reply, whichever instance took the POST
         access = (lb.dir / "access.log").read_text()
         served_by = Counter(re.findall(r"POST /messages\S* HTTP/1.1 127.0.0.1:(\d+)", access))
         assert sum(served_by.values()) == len(messages)
@@ -193,7 +197,7 @@ def test_two_instances_behind_nginx(server_factory, pg_url, tmp_path):
 
         # kill -9 of instance B under load through nginx.
         stop = threading.Event()
-        callers = [Caller(f"{public}/mcp", mcp_tokens["access_token"], stop) for _ in range(CLIENTS)]
+        callers = [Caller(mcp, grant["access_token"], stop) for grant in grants]
         for c in callers:
             c.start()
         time.sleep(3)
@@ -211,20 +215,35 @@ def test_two_instances_behind_nginx(server_factory, pg_url, tmp_path):
             last_failure = max(failures_after) if failures_after else killed_at
             ok_after = [t for t, s in c.log if t > last_failure and s == 200]
             recovery.append((ok_after[0] - killed_at) if ok_after else None)
-        # No token lost: everything issued before the kill still works on the surviving instance.
-        again = flow.refresh(via, mcp_tokens["refresh_token"], mcp_tokens["client_id"], resource=f"{public}/mcp")
-        assert again.status_code == 200, again.get_data(as_text=True)
+        # No token lost: every access and refresh token issued before the kill still works through nginx.
+        lost = []
+        for i, grant in enumerate(grants):
+            r = requests.post(mcp, data=json.dumps(flow.INITIALIZE), timeout=10,
+                              headers={**ACCEPT, "Authorization": f"Bearer {grant['access_token']}"})
+            if r.status_code != 200:
+                lost.append((f"access {i}", r.status_code))
+        with requests.get(f"{public}/sse", headers={"Accept": "text/event-stream", **bearer}, stream=True,
+                          timeout=10) as sse:
+            if sse.status_code != 200 or next(sse.iter_lines(decode_unicode=True)) != "event: endpoint":
+                lost.append(("access sse", sse.status_code))
+        for name, grant, resource in [(f"refresh {i}", g, mcp) for i, g in enumerate(grants)] + [
+                ("refresh sse", sse_tokens, f"{public}/sse")]:
+            again = flow.refresh(via, grant["refresh_token"], grant["client_id"], resource=resource)
+            if again.status_code != 200:
+                lost.append((name, again.status_code))
         figures = {"instances": 2, "workers_each": 2, "clients": CLIENTS, "calls": len(every),
                    "by_status": dict(sorted(statuses.items())),
                    "calls_after_kill": sum(1 for t, _ in every if t >= killed_at),
                    "errors_after_kill": sum(1 for t, s in every if t >= killed_at and s != 200),
                    "max_recovery_seconds": round(max(r for r in recovery if r is not None), 2),
                    "clients_recovered": sum(1 for r in recovery if r is not None),
-                   "tokens_lost": 0, "sse_posts_through_balancer": len(messages)}
+                   "tokens_checked": 2 * (len(grants) + 1), "tokens_lost": len(lost),
+                   "sse_posts_through_balancer": len(messages)}
         out = ROOT / ".pytest_cache" / "several-instances.json"
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps(figures, indent=2))
         print(json.dumps(figures))
+        assert not lost, lost
         assert figures["clients_recovered"] == CLIENTS, figures
         assert figures["max_recovery_seconds"] < 5, figures
         assert "500" not in statuses, statuses
