@@ -41,11 +41,16 @@ class Keyring:
 
     @classmethod
     def from_config(cls, secret_key: str, fallbacks: list[str], encryption_keys: list[str]) -> "Keyring":
-        """Build from SECRET_KEY (+ fallbacks) and optional explicit Fernet keys."""
+        """Build from SECRET_KEY (+ fallbacks) and optional explicit Fernet keys.
+
+        With ENCRYPTION_KEYS the first of them encrypts; the keys derived from SECRET_KEY and its fallbacks still
+        decrypt after them, so credentials stored before ENCRYPTION_KEYS was set stay readable until `flask keys
+        rotate` moves them under it.
+        """
         secrets_in_order = [secret_key, *fallbacks]
         peppers = [_derive(s, b"token-pepper") for s in secrets_in_order]
-        keys = encryption_keys or [base64.urlsafe_b64encode(_derive(s, b"upstream-encryption")).decode()
-                                   for s in secrets_in_order]
+        derived = [base64.urlsafe_b64encode(_derive(s, b"upstream-encryption")).decode() for s in secrets_in_order]
+        keys = [*encryption_keys, *derived] if encryption_keys else derived
         key_ids = [hashlib.sha256(k.encode()).hexdigest()[:8] for k in keys]
         return cls(peppers=peppers, fernet=MultiFernet([Fernet(k) for k in keys]), key_ids=key_ids)
 
