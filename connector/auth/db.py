@@ -34,7 +34,7 @@ def default_sqlite_url(app: Flask) -> str:
 class DatabaseBinding:
     """One app's engine + a greenlet-scoped session (gevent patches threading.local), removed after each request.
 
-    It lives in `app.extensions["db"]`; the unbound `connector.extensions.db` reaches it through current_app.
+    It lives in `app.extensions["db"]`, put there by the unbound `connector.extensions.db`.
     """
 
     def __init__(self, app: Flask) -> None:
@@ -77,35 +77,14 @@ class DatabaseBinding:
 
 
 class Database:
-    """The unbound database extension (`connector.extensions.db`): `init_app` gives each app its own binding;
-    attributes read the current app's."""
+    """The unbound database extension (`connector.extensions.db`): `init_app` gives each app its own binding,
+    which the code reaches as `app.extensions["db"]`."""
 
     def init_app(self, app: Flask) -> DatabaseBinding:
         """Bind an engine and session to `app` (kept in `app.extensions["db"]`)."""
         binding = DatabaseBinding(app)
         app.extensions["db"] = binding
         return binding
-
-    @property
-    def binding(self) -> DatabaseBinding:
-        """The current app's binding."""
-        from flask import current_app
-
-        return current_app.extensions["db"]
-
-    @property
-    def engine(self) -> Engine:
-        """The current app's engine."""
-        return self.binding.engine
-
-    @property
-    def session(self) -> Session:
-        """The current app's session for this greenlet."""
-        return self.binding.session
-
-    def release(self) -> None:
-        """End the current transaction before a network call (see DatabaseBinding.release)."""
-        self.binding.release()
 
 
 def private_sqlite_file(url: str) -> None:

@@ -311,11 +311,6 @@ class AuthorizationServerExtension:
         app.extensions["oauth_server"] = server
         return server
 
-    @property
-    def server(self) -> ConnectorAuthorizationServer:
-        """The current app's authorization server."""
-        return current_app.extensions["oauth_server"]
-
 
 def create_server(app: Any) -> ConnectorAuthorizationServer:
     """Configure Authlib and register grants, PKCE and the issuer parameter."""
