@@ -11,16 +11,14 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Response, request
+from flask import Response
 from markupsafe import escape
 
 from . import metrics
-from .web import MCP_PREFIXES, json_response, rpc_error
+from .web import route_shaped_error
 
 log = logging.getLogger("connector.outage")
 RETRY_AFTER_SECONDS = 5
-BROWSER_PATHS = ("/oauth/authorize", "/oauth/attio/callback")
-OAUTH_PREFIXES = ("/oauth/", "/.well-known/")
 # JSON-RPC: an implementation-defined server error (-32000..-32099); the HTTP status carries the meaning.
 SERVER_UNAVAILABLE = -32000
 PAGE = ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Temporarily unavailable</title>"
@@ -66,12 +64,8 @@ def log_outage(part: str, exc: BaseException) -> None:
 def unavailable(part: str) -> Response:
     """The 503 for an outage of `part`, in the shape of the route."""
     message = f"{MESSAGES[part]}; retry in {RETRY_AFTER_SECONDS} seconds"
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
-    path = request.path
-    if path.startswith(MCP_PREFIXES):
-        return rpc_error(503, SERVER_UNAVAILABLE, message, headers=headers, data={"unavailable": part})
-    if path in BROWSER_PATHS:
-        return Response(PAGE.format(message=escape(MESSAGES[part])), status=503, mimetype="text/html",
-                        headers=headers)
-    error = "temporarily_unavailable" if path.startswith(OAUTH_PREFIXES) else "service_unavailable"
-    return json_response({"error": error, "error_description": message}, 503, headers)
+    page = PAGE.format(message=escape(MESSAGES[part]))
+    return route_shaped_error(503, message, rpc_code=SERVER_UNAVAILABLE, page=page,
+                              oauth_error="temporarily_unavailable", other_error="service_unavailable",
+                              headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"},
+                              data={"unavailable": part})

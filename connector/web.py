@@ -46,6 +46,24 @@ def operator_token_refusal(setting: str, path: str) -> Response | None:
     return None
 
 
+# The browser pages (an HTML answer) and the OAuth routes (RFC 6749 JSON): with MCP_PREFIXES, the shapes of a reply.
+BROWSER_PATHS = ("/oauth/authorize", "/oauth/attio/callback")
+OAUTH_PREFIXES = ("/oauth/", "/.well-known/")
+
+
+def route_shaped_error(status: int, message: str, *, rpc_code: int, page: str, oauth_error: str, other_error: str,
+                       headers: dict[str, str] | None = None, data: Any = None) -> Response:
+    """One refusal in the shape of the route it answers: a JSON-RPC error on the MCP endpoints, the HTML `page`
+    on the browser pages, `{"error": oauth_error}` on /oauth/* and the discovery documents, `other_error` elsewhere."""
+    path = request.path
+    if path.startswith(MCP_PREFIXES):
+        return rpc_error(status, rpc_code, message, headers=headers, data=data)
+    if path in BROWSER_PATHS:
+        return Response(page, status=status, mimetype="text/html", headers=headers)
+    error = oauth_error if path.startswith(OAUTH_PREFIXES) else other_error
+    return json_response({"error": error, "error_description": message}, status, headers)
+
+
 def origin_allowed(origin: str) -> bool:
     """True for a browser Origin the app serves: a loopback page, PUBLIC_URL's origin, ALLOWED_ORIGINS.
 

@@ -12,11 +12,8 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, request
 from markupsafe import escape
 
-from ..errors import MCP_PREFIXES
-from ..web import INVALID_REQUEST, json_response, rpc_error
+from ..web import INVALID_REQUEST, route_shaped_error
 
-BROWSER_PATHS = ("/oauth/authorize", "/oauth/attio/callback")
-OAUTH_PREFIXES = ("/oauth/", "/.well-known/")
 NO_STORE = {"Cache-Control": "no-store"}
 PAGE = ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Misdirected request</title></head>"
         "<body><h1>Misdirected request</h1><p>This server does not answer to the name <code>{name}</code>, so "
@@ -41,13 +38,8 @@ def misdirected(name: str) -> Response:
     """The 421 for a Host we do not serve, in the shape of the route it was sent to."""
     message = (f"Misdirected request: Host {name} is not served here (set PUBLIC_URL to the public URL, "
                "e.g. your tunnel's, or add the name to ALLOWED_HOSTS)")
-    path = request.path
-    if path.startswith(MCP_PREFIXES):
-        return rpc_error(421, INVALID_REQUEST, message, headers=dict(NO_STORE))
-    if path in BROWSER_PATHS:
-        return Response(PAGE.format(name=escape(name)), status=421, mimetype="text/html")
-    error = "invalid_request" if path.startswith(OAUTH_PREFIXES) else "misdirected_request"
-    return json_response({"error": error, "error_description": message}, 421, dict(NO_STORE))
+    return route_shaped_error(421, message, rpc_code=INVALID_REQUEST, page=PAGE.format(name=escape(name)),
+                              oauth_error="invalid_request", other_error="misdirected_request", headers=dict(NO_STORE))
 
 
 def check_host() -> Response | None:
