@@ -39,9 +39,7 @@ if _json_logs:
     logconfig_dict = {
         "version": 1, "disable_existing_loggers": False,
         "filters": {"request_id": {"()": "connector.requestid.RequestIdFilter"}},
-        "formatters": {"json": {"()": "pythonjsonlogger.json.JsonFormatter",
-                                "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
-                                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}}},
+        "formatters": {"json": {"()": "connector.logformat.json_formatter"}},
         "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"],
                                 "stream": "ext://sys.stdout"}},
         "root": {"handlers": ["stdout"], "level": os.environ.get("LOG_LEVEL", "INFO").upper()},

@@ -6,19 +6,8 @@ import logging
 
 from flask import Flask, Response, g, request
 
+from ..logformat import formatter
 from ..requestid import REQUEST_ID, RequestIdFilter, choose
-
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s"
-
-
-def formatter(kind: str) -> logging.Formatter:
-    """The formatter for LOG_FORMAT `kind` ('text' or 'json')."""
-    if kind == "json":
-        from pythonjsonlogger.json import JsonFormatter
-
-        return JsonFormatter(JSON_FIELDS, rename_fields={"asctime": "time", "levelname": "level", "name": "logger"})
-    return logging.Formatter(TEXT_FORMAT)
 
 
 class OurHandler(logging.StreamHandler):
