@@ -26,6 +26,9 @@ LOCAL_TTL = 5.0
 LOCAL_ENTRIES = 4096
 
 
+# The counter's children resolved once: lookups are on the hot path of every tool call.
+_CACHE_COUNTERS = {"hits": metrics.CACHE.labels("hit"), "misses": metrics.CACHE.labels("miss")}
+
 class AttioServices:
     """Per-app access to Attio: clients per credential, tenant-scoped caching."""
 
@@ -92,24 +95,26 @@ class AttioServices:
         now = time.monotonic()
         hit = self._local.get(full)
         if hit is not None and hit[0] > now:
-            self.cache_stats["hits"] += 1
-            metrics.CACHE.labels("hit").inc()
+            self._count("hits")
             return hit[1]
         value = self._shared(self.cache.get, full)
         if value is None:
-            self.cache_stats["misses"] += 1
-            metrics.CACHE.labels("miss").inc()
+            self._count("misses")
             log.debug("cache miss %s", key)
             value = produce()
             self._shared(self.cache.set, full, value, timeout=ttl if ttl is not None else self._ttl)
         else:
-            self.cache_stats["hits"] += 1
-            metrics.CACHE.labels("hit").inc()
+            self._count("hits")
             log.debug("cache hit %s", key)
         if len(self._local) > LOCAL_ENTRIES:
             self._local.clear()
         self._local[full] = (now + min(LOCAL_TTL, ttl if ttl is not None else self._ttl), value)
         return value
+
+    def _count(self, outcome: str) -> None:
+        """One lookup's outcome ('hits' or 'misses'): this worker's /status counts and the Prometheus counter."""
+        self.cache_stats[outcome] += 1
+        _CACHE_COUNTERS[outcome].inc()
 
     def forget(self, caller: Any, key: str) -> None:
         """Drop one cached entry for the caller's tenant (after a write)."""
