@@ -149,32 +149,34 @@ def test_env_example_names_every_operator_setting_with_its_default():
             assert load_settings(environ={name: value})[name] == defaults[name], (name, value, defaults[name])
 
 
-def as_nobody(base: Path, argv: list[str], env: dict[str, str]) -> list[str]:
-    """The command line that runs this interpreter with `argv` as the user nobody.
+SITE_PACKAGES = next((ROOT / ".venv" / "lib").glob("python3.11/site-packages"), None)
 
-    When nobody cannot reach the interpreter (pyenv under root's 0700 home), a private mount namespace binds the
-    interpreter's installation under `base` (nothing changes for the rest of the machine).
+
+def as_nobody(base: Path, argv: list[str], env: dict[str, str]) -> list[str]:
+    """The command line that runs this interpreter, with the locked packages at `base/site`, as the user nobody.
+
+    The interpreter (pyenv under root's 0700 home) and the checkout's .venv (a clone in `mktemp -d`, 0700, as CI
+    makes it) may both be out of nobody's reach: a private mount namespace binds them under `base`, which nobody
+    can read (nothing changes for the rest of the machine).
     """
+    need(shutil.which("unshare") is not None, "unshare is missing (util-linux)")
     runuser = shutil.which("runuser")
-    direct = subprocess.run([runuser, "-u", "nobody", "--", sys.executable, "-c", "pass"], capture_output=True,
-                            timeout=30)
-    if direct.returncode == 0:
-        return [runuser, "-u", "nobody", "--", "env", *(f"{k}={v}" for k, v in env.items()), sys.executable, *argv]
-    need(shutil.which("unshare") is not None, "the interpreter is private to root and unshare is missing")
-    prefix = base / "python"
+    prefix, site = base / "python", base / "site"
     prefix.mkdir(exist_ok=True)
+    site.mkdir(exist_ok=True)
     exe = prefix / "bin" / Path(sys.executable).resolve().name
     env = {**env, "LD_LIBRARY_PATH": str(prefix / "lib")}
     inner = shlex.join([runuser, "-u", "nobody", "--", "env", *(f"{k}={v}" for k, v in env.items()), str(exe),
                         *argv])
-    return ["unshare", "-m", "sh", "-c", f"mount --bind {shlex.quote(sys.base_prefix)} {shlex.quote(str(prefix))} "
-                                         f"&& exec {inner}"]
+    mounts = " && ".join(f"mount --bind {shlex.quote(str(src))} {shlex.quote(str(dst))}"
+                         for src, dst in ((sys.base_prefix, prefix), (SITE_PACKAGES, site)))
+    return ["unshare", "-m", "sh", "-c", f"{mounts} && exec {inner}"]
 
 
 def test_the_image_command_runs_unprivileged_on_a_read_only_copy():
     need(os.geteuid() == 0 and shutil.which("runuser") is not None,
          "needs root to start the server as the unprivileged user nobody (runuser)")
-    site = str(next((ROOT / ".venv" / "lib").glob("python3.11/site-packages")))
+    need(SITE_PACKAGES is not None, "no .venv with the locked packages (make test creates it)")
     base = Path(tempfile.mkdtemp(prefix="connector-ro-"))
     code, writable = base / "app", base / "tmp"
     try:
@@ -198,8 +200,8 @@ def test_the_image_command_runs_unprivileged_on_a_read_only_copy():
         env = {name: str(instance) if name == "INSTANCE_PATH" else
                str(tmp) + value[4:] if value.startswith("/tmp/") else value for name, value in env.items()}
         env.update({"PATH": "/usr/bin:/bin", "HOME": str(writable), "TMPDIR": str(tmp),
-                    "PYTHONPATH": f"{code}{os.pathsep}{site}", "BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING",
-                    "AUTH_DISABLED": "true"})
+                    "PYTHONPATH": f"{code}{os.pathsep}{base / 'site'}", "BIND": f"127.0.0.1:{port}",
+                    "LOG_LEVEL": "WARNING", "AUTH_DISABLED": "true"})
         # The release step first (the Compose `migrate` service, Render's pre-deploy command), as in the image.
         release = shlex.split(PROCFILE["release"])
         assert release[0] == "flask"
