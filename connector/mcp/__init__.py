@@ -11,6 +11,8 @@ from .admission import SessionRate
 from .confirmation import Confirmations
 from .context import Caller
 from .http_common import StreamGate
+from .mrtr import RequestStates
+from .subscriptions import ChangeFeed
 from .registry import Registry
 from .server import McpServer
 from .sessions import SessionStore
@@ -45,8 +47,11 @@ class McpExtension:
         # The backend itself (cachelib), so tool greenlets need no app context; without Redis the
         # confirmations keep their own memory, which no cache pruning can empty early.
         used = app.extensions["cache"][cache] if cache is not None and cfg["REDIS_URL"] else None
-        self.server.confirmations = Confirmations([cfg["SECRET_KEY"], *cfg["SECRET_KEY_FALLBACKS"]],
-                                                  ttl=cfg["CONFIRMATION_TTL_SECONDS"], used=used)
+        keys = [cfg["SECRET_KEY"], *cfg["SECRET_KEY_FALLBACKS"]]
+        self.server.confirmations = Confirmations(keys, ttl=cfg["CONFIRMATION_TTL_SECONDS"], used=used)
+        self.server.request_states = RequestStates(keys, ttl=cfg["CONFIRMATION_TTL_SECONDS"])
+        self.server.changes = ChangeFeed(cfg["REDIS_URL"] or None,
+                                         socket_timeout=cfg["REDIS_SOCKET_TIMEOUT"] if cfg["REDIS_URL"] else None)
         caps = {"idle_timeout": cfg["SESSION_IDLE_TIMEOUT"], "max_sessions": cfg["MAX_SESSIONS"],
                 "max_per_caller": cfg["MAX_SESSIONS_PER_SUBJECT"]}
         if cfg["REDIS_URL"]:
@@ -75,7 +80,7 @@ class McpExtension:
     def openapi_wire() -> dict[str, Any]:
         """What an HTTP API document says of the MCP wire: the message schema, the id field, the versions."""
         from .jsonrpc import MessageSchema, _Id
-        from .server import SUPPORTED_VERSIONS
+        from .versions import SUPPORTED_VERSIONS
 
         return {"message_schema": MessageSchema, "id_field": _Id, "versions": tuple(SUPPORTED_VERSIONS)}
 

@@ -11,7 +11,8 @@ from typing import Any, Callable
 import gevent
 
 from ..identity import Caller
-from . import confirmation, jsonrpc
+from . import confirmation, jsonrpc, mrtr
+from .request_meta import RequestMeta
 from .sessions import LOG_LEVELS, InFlight, Session
 
 
@@ -37,6 +38,15 @@ class ToolContext:
     meta: dict[str, Any] = field(default_factory=dict)
     confirmations: confirmation.Confirmations | None = None
     pending: confirmation.Pending | None = None  # set for a destructive tool's call
+    # A stateless (2026-07-28) request: its declared metadata, the answers it brought (inputResponses plus those
+    # of earlier rounds, from the verified requestState) and the rest of that state. None/empty on a session.
+    request_meta: RequestMeta | None = None
+    answers: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)
+    _kept: dict[str, Any] = field(default_factory=dict)
+    registry: Any = None  # the server's Registry (what is published: tools, resources, prompts)
+    changes: Any = None  # the ChangeFeed: tools announce what they changed, listen streams hear it
+    http_status: int = 200  # a stateless reply's status (set from the JsonRpcError that ended the call)
     _attio: Any = None
 
     @property
@@ -67,16 +77,60 @@ class ToolContext:
             params["message"] = message
         self.emit(jsonrpc.notification("notifications/progress", params))
 
+    def changed(self, kind: str, uri: str | None = None) -> None:
+        """Announce a change to `subscriptions/listen` streams: "toolsListChanged", "promptsListChanged",
+        "resourcesListChanged", or "resourceUpdated" with the resource's `uri`."""
+        if self.changes is not None:
+            self.changes.publish(kind, uri)
+
+    @property
+    def stateless(self) -> bool:
+        """True for a 2026-07-28 request (no session; input comes back on a retry)."""
+        return self.request_meta is not None
+
     def log(self, level: str, data: Any, logger: str = "attio-connector") -> None:
-        """Send `notifications/message` if the session's level lets it through."""
-        threshold = self.session.log_level if self.session else "info"
+        """Send `notifications/message` if the level the client asked for lets it through: the session's level
+        (legacy), or the request's `io.modelcontextprotocol/logLevel` — none asked, none sent (2026-07-28)."""
+        if self.request_meta is not None:
+            threshold = self.request_meta.log_level
+            if threshold is None:
+                return
+        else:
+            threshold = self.session.log_level if self.session else "info"
         if LOG_LEVELS.index(level) < LOG_LEVELS.index(threshold):
             return
         self.emit(jsonrpc.notification("notifications/message", {"level": level, "logger": logger, "data": data}))
 
     def client_supports(self, capability: str) -> bool:
-        """True if the client declared `capability` at initialize."""
+        """True if the client declared `capability`: on this request (2026-07-28) or at initialize."""
+        if self.request_meta is not None:
+            return self.request_meta.supports(capability)
         return bool(self.session and capability in self.session.client_capabilities)
+
+    def ask(self, requests: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """Put `requests` ({key: {"method": "elicitation/create" | "sampling/createMessage" | "roots/list",
+        "params": …}}) to the client and return its answers by key.
+
+        Each needs the matching client capability (else MissingCapability, -32021). On a session the requests go
+        out one by one on this call's stream. On a stateless request the answers come from the retry: until all
+        are there this raises InputRequired, which ends the call with an `input_required` result; the handler
+        runs again from the top on the retry, so everything before `ask` must be free of side effects.
+        """
+        for request in requests.values():
+            capability = mrtr.CAPABILITY.get(request.get("method", ""))
+            if capability is not None and not self.client_supports(capability):
+                raise mrtr.MissingCapability(capability)
+        if self.request_meta is None:
+            return {key: self.request(r["method"], r.get("params") or {}) for key, r in requests.items()}
+        missing: dict[str, dict[str, Any]] = {}
+        for key, request in requests.items():
+            if key in self.answers:
+                self._kept[key] = mrtr.check_answer(key, request["method"], self.answers[key])
+            else:
+                missing[key] = request
+        if missing:
+            raise mrtr.InputRequired(missing, {**self.state, "answers": dict(self._kept)})
+        return {key: self._kept[key] for key in requests}
 
     def request(self, method: str, params: dict[str, Any], timeout: float = 120.0) -> dict[str, Any]:
         """Send a server→client request on this call's stream and wait for the answer."""
@@ -109,6 +163,9 @@ class ToolContext:
     def _ask_user(self, message: str) -> dict[str, Any] | None:
         if not self.client_supports("elicitation"):
             return None
+        if self.request_meta is not None:
+            return self.ask({"confirm": {"method": "elicitation/create", "params": {
+                "mode": "form", "message": message, "requestedSchema": confirmation.ASK_SCHEMA}}})["confirm"]
         try:
             return self.request("elicitation/create", {"message": message,
                                                        "requestedSchema": confirmation.ASK_SCHEMA})

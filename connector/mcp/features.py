@@ -15,7 +15,7 @@ from typing import Any, Callable
 from marshmallow import Schema, ValidationError, fields, validate
 
 from .. import metrics
-from . import confirmation, jsonrpc
+from . import confirmation, jsonrpc, mrtr
 from .context import Cancelled, ClientRequestError, ToolContext
 from .jsonrpc import INVALID_PARAMS, RESOURCE_NOT_FOUND, JsonRpcError
 from .registry import ToolError, ToolResult
@@ -110,7 +110,7 @@ def _page(items: list[Any], params: Any, key: str) -> dict[str, Any]:
 
 
 def _registry(ctx: ToolContext) -> Any:
-    return ctx.services.registry
+    return ctx.registry
 
 
 def list_tools(ctx: ToolContext, params: Any) -> dict[str, Any]:
@@ -140,6 +140,9 @@ def call_tool(ctx: ToolContext, params: Any) -> dict[str, Any]:
     except Cancelled:
         outcome = "cancelled"
         raise
+    except mrtr.InputRequired:
+        outcome = "input_required"
+        raise
     finally:
         metrics.TOOL_CALLS.labels(tool.name, outcome).observe(time.perf_counter() - started)
 
@@ -161,7 +164,7 @@ def _run_tool(ctx: ToolContext, tool: Any, raw: dict[str, Any]) -> dict[str, Any
         if tool.destructive:
             ctx.pending = confirmation.begin(ctx.confirmations, ctx.caller, tool.name, args, token)
         outcome = tool.handler(ctx, args)
-    except Cancelled:
+    except (Cancelled, mrtr.Interrupt):
         raise
     except confirmation.NotConfirmed as exc:  # nothing was changed: not an error, the next step for the model
         return ToolResult(content=[{"type": "text", "text": exc.text}], structured=exc.structured).to_wire()
@@ -210,14 +213,19 @@ def read_resource(ctx: ToolContext, params: Any) -> dict[str, Any]:
             contents = template.read(ctx, **variables)
     except (LookupError, ToolError) as exc:
         detail = str(exc) if isinstance(exc, ToolError) else "no resource has that URI"
-        raise JsonRpcError(RESOURCE_NOT_FOUND, f"Resource not found: {uri} ({detail})", data={"uri": uri}) from None
+        raise JsonRpcError(_not_found(ctx), f"Resource not found: {uri} ({detail})", data={"uri": uri}) from None
     except Exception as exc:
         message = getattr(exc, "tool_message", None)
         if callable(message):
-            raise JsonRpcError(RESOURCE_NOT_FOUND if getattr(exc, "status", None) == 404 else jsonrpc.INTERNAL_ERROR,
+            raise JsonRpcError(_not_found(ctx) if getattr(exc, "status", None) == 404 else jsonrpc.INTERNAL_ERROR,
                                message(), data={"uri": uri}) from None
         raise
     return screened(ctx, "resources/read", {"contents": contents})
+
+
+def _not_found(ctx: ToolContext) -> int:
+    """Resource not found: -32602 from 2026-07-28 on, -32002 for session clients."""
+    return INVALID_PARAMS if ctx.stateless else RESOURCE_NOT_FOUND
 
 
 def subscribe(ctx: ToolContext, params: Any) -> dict[str, Any]:
@@ -295,6 +303,9 @@ def complete(ctx: ToolContext, params: Any) -> dict[str, Any]:
     return {"completion": {"values": values[:MAX_COMPLETIONS], "total": len(values),
                            "hasMore": len(values) > MAX_COMPLETIONS}}
 
+
+# Methods 2026-07-28 removed (subscriptions/listen replaces them): served to session clients only.
+SESSION_ONLY = frozenset({"resources/subscribe", "resources/unsubscribe"})
 
 METHODS: dict[str, Callable[[ToolContext, Any], dict[str, Any]]] = {
     "tools/list": list_tools,

@@ -16,8 +16,12 @@ INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
-RESOURCE_NOT_FOUND = -32002
+RESOURCE_NOT_FOUND = -32002  # 2025-11-25 and earlier; 2026-07-28 answers -32602 (INVALID_PARAMS)
 REQUEST_CANCELLED = -32800  # only used internally; cancelled requests get no response
+# The sub-range the MCP specification reserves (2026-07-28, basic/index "Error codes").
+HEADER_MISMATCH = -32020
+MISSING_CLIENT_CAPABILITY = -32021
+UNSUPPORTED_PROTOCOL_VERSION = -32022
 
 MAX_DEPTH = jsonbody.MAX_DEPTH
 
@@ -25,9 +29,12 @@ MAX_DEPTH = jsonbody.MAX_DEPTH
 class JsonRpcError(Exception):
     """An error to be answered as a JSON-RPC error object."""
 
-    def __init__(self, code: int, message: str, data: Any = None, id: Any = None) -> None:
+    def __init__(self, code: int, message: str, data: Any = None, id: Any = None,
+                 http_status: int | None = None) -> None:
         super().__init__(message)
         self.code, self.message, self.data, self.id = code, message, data, id
+        # The HTTP status a stateless (2026-07-28) reply carries; None: 200, the JSON-RPC error in the body.
+        self.http_status = http_status
 
     def to_wire(self) -> dict[str, Any]:
         """The error response object."""

@@ -224,6 +224,9 @@ class Registry:
         # it is sent, and `argument_check(tool, arguments)` may refuse structurally abusive arguments.
         self.result_filter: Callable[[Any, str, dict[str, Any]], dict[str, Any]] | None = None
         self.argument_check: Callable[[Tool, Any], str | None] | None = None
+        # The change kinds something in this build announces (ctx.changed): "toolsListChanged",
+        # "promptsListChanged", "resourcesListChanged", "resourceUpdated". subscriptions/listen offers these.
+        self.announces: set[str] = set()
 
     def add_tool(self, tool: Tool) -> Tool:
         """Register a tool; names are unique."""
@@ -231,6 +234,14 @@ class Registry:
             raise ValueError(f"tool {tool.name!r} is already registered")
         self.tools[tool.name] = tool
         return tool
+
+    def remove_tool(self, name: str) -> None:
+        """Unregister a tool (a list change: announce it with ctx.changed("toolsListChanged"))."""
+        self.tools.pop(name, None)
+
+    def remove_prompt(self, name: str) -> None:
+        """Unregister a prompt."""
+        self.prompts.pop(name, None)
 
     def add_resource(self, resource: Resource) -> Resource:
         """Register a fixed resource."""

@@ -15,7 +15,7 @@ from . import jsonrpc
 from ..web import check_origin, rpc_error
 from .http_common import SSE_HEADERS, client_key, guard, not_json_body, not_streamable, outbox_stream, sse_event
 from .jsonrpc import INVALID_REQUEST, JsonRpcError
-from .server import SUPPORTED_VERSIONS
+from .versions import HANDSHAKE_VERSIONS
 
 bp = Blueprint("mcp_sse", __name__)
 
@@ -89,7 +89,7 @@ def post_message() -> Response:
 
     if msg.get("method") == "initialize" and jsonrpc.is_request(msg):
         try:
-            result, attrs = ext.server.initialize(msg.get("params"), SUPPORTED_VERSIONS)
+            result, attrs = ext.server.initialize(msg.get("params"), HANDSHAKE_VERSIONS)
         except JsonRpcError as exc:
             exc.id = msg["id"]
             emit(exc.to_wire())

@@ -13,12 +13,12 @@ import gevent
 import gevent.queue
 from flask import Blueprint, Response, current_app, request
 
-from . import jsonrpc
+from . import jsonrpc, stateless_http, versions
 from ..web import check_origin, json_response, rpc_error
 from .http_common import (KEEPALIVE, SSE_HEADERS, accepts, client_key, guard, not_json_body, not_streamable,
                           outbox_stream, restarting_error, sse_event)
 from .jsonrpc import INVALID_REQUEST, JsonRpcError
-from .server import STREAMABLE_VERSIONS
+from .versions import STREAMABLE_VERSIONS
 
 bp = Blueprint("mcp_streamable", __name__)
 
@@ -50,12 +50,14 @@ def post() -> Response:
         data = jsonrpc.load_json(request.get_data(cache=False))
     except JsonRpcError as exc:
         return json_response(exc.to_wire(), 400)
+    header_version = request.headers.get(VERSION_HEADER)
+    if versions.is_modern(header_version, data):
+        return stateless_http.answer(data, caller)  # 2026-07-28: Mcp-Session-Id and Last-Event-ID play no part
     ext = _ext()
     session_id = request.headers.get(SESSION_HEADER)
     session = ext.sessions.get(session_id) if session_id else None
     if session is not None and ext.auth_enabled and session.subject != caller.subject:
         session = None  # a session belongs to the subject that opened it; others do not see it
-    header_version = request.headers.get(VERSION_HEADER)
     if isinstance(data, list):
         return _batch(data, session, session_id, header_version, caller)
     try:
@@ -258,6 +260,8 @@ def listen() -> Response:
     caller, refused = guard(_ext())
     if refused is not None:
         return refused
+    if _modern_without_session():
+        return _not_allowed()
     refused = not_streamable("/mcp")
     if refused is not None:
         return refused
@@ -288,6 +292,8 @@ def terminate() -> Response:
     caller, refused = guard(_ext())
     if refused is not None:
         return refused
+    if _modern_without_session():
+        return _not_allowed()
     ext = _ext()
     session_id = request.headers.get(SESSION_HEADER)
     if not session_id:
@@ -297,6 +303,16 @@ def terminate() -> Response:
         return rpc_error(404, INVALID_REQUEST, "Session not found")
     ext.sessions.delete(session_id)
     return Response(status=204)
+
+
+def _modern_without_session() -> bool:
+    """A GET or DELETE from a 2026-07-28 client: there is no standalone stream and no session to end."""
+    return versions.is_modern(request.headers.get(VERSION_HEADER), None)
+
+
+def _not_allowed() -> Response:
+    return rpc_error(405, INVALID_REQUEST, "Method Not Allowed: 2026-07-28 has no GET stream and no sessions; "
+                     "POST each request (subscriptions/listen for change notifications)", headers={"Allow": "POST"})
 
 
 @bp.route("/mcp", methods=["HEAD", "OPTIONS"])

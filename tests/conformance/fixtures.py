@@ -203,8 +203,144 @@ def register_prompts(registry: Registry) -> None:
                                {"role": "user", "content": _text("Please analyze the image above.")}]))
 
 
+def _elicit_request(message: str, prop: str, kind: str = "string") -> dict[str, Any]:
+    return {"method": "elicitation/create", "params": {"mode": "form", "message": message, "requestedSchema": {
+        "type": "object", "properties": {prop: {"type": kind}}, "required": [prop]}}}
+
+
+def _sampling_request(text: str, max_tokens: int) -> dict[str, Any]:
+    return {"method": "sampling/createMessage", "params": {
+        "messages": [{"role": "user", "content": _text(text)}], "maxTokens": max_tokens}}
+
+
+ROOTS_REQUEST = {"method": "roots/list", "params": {}}
+
+
+def _content(answer: dict[str, Any]) -> dict[str, Any]:
+    return answer.get("content") if isinstance(answer.get("content"), dict) else {}
+
+
+def mrtr_elicitation(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """One elicitation round (input-required-result-basic-elicitation and friends)."""
+    answer = ctx.ask({"user_name": _elicit_request("What is your name?", "name")})["user_name"]
+    return ToolResult.text(f"Hello, {_content(answer).get('name', 'there')}!")
+
+
+def mrtr_sampling(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """One sampling round."""
+    answer = ctx.ask({"capital_question": _sampling_request("What is the capital of France?", 100)})
+    content = answer["capital_question"].get("content")
+    return ToolResult.text(f"LLM said: {content.get('text', '') if isinstance(content, dict) else content}")
+
+
+def mrtr_roots(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """One roots/list round."""
+    roots = ctx.ask({"client_roots": ROOTS_REQUEST})["client_roots"].get("roots") or []
+    return ToolResult.text(f"Client roots: {', '.join(str(r.get('uri')) for r in roots) or 'none'}")
+
+
+def mrtr_request_state(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """An elicitation whose round carries requestState."""
+    answer = ctx.ask({"confirm": _elicit_request("Please confirm", "ok", "boolean")})["confirm"]
+    return ToolResult.text(f"Confirmed: {_content(answer).get('ok')}")
+
+
+def mrtr_multiple(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """Elicitation, sampling and roots in one round."""
+    answers = ctx.ask({"user_name": _elicit_request("What is your name?", "name"),
+                       "greeting": _sampling_request("Generate a greeting", 50), "client_roots": ROOTS_REQUEST})
+    greeting = answers["greeting"].get("content")
+    return ToolResult.text(f"{greeting.get('text') if isinstance(greeting, dict) else greeting}, "
+                           f"{_content(answers['user_name']).get('name')}; roots: "
+                           f"{len(answers['client_roots'].get('roots') or [])}")
+
+
+def mrtr_multi_round(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """Two rounds, one question each; the first answer travels in requestState."""
+    name = _content(ctx.ask({"step1": _elicit_request("Step 1: What is your name?", "name")})["step1"]).get("name")
+    color = _content(ctx.ask({"step2": _elicit_request("Step 2: What is your favorite color?", "color")})["step2"])
+    return ToolResult.text(f"{name} likes {color.get('color')}")
+
+
+def mrtr_capabilities(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """Asks only for what the client declared."""
+    wanted: dict[str, Any] = {}
+    if ctx.client_supports("elicitation"):
+        wanted["user_name"] = _elicit_request("What is your name?", "name")
+    if ctx.client_supports("sampling"):
+        wanted["greeting"] = _sampling_request("Generate a greeting", 50)
+    if ctx.client_supports("roots"):
+        wanted["client_roots"] = ROOTS_REQUEST
+    answers = ctx.ask(wanted) if wanted else {}
+    return ToolResult.text(f"Answered: {', '.join(sorted(answers)) or 'nothing to ask'}")
+
+
+def missing_capability(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """Needs sampling: a client that did not declare it gets MissingRequiredClientCapability (-32021)."""
+    answer = ctx.ask({"completion": _sampling_request("Say hello", 20)})
+    return ToolResult.text(f"Sampled: {answer['completion'].get('content')}")
+
+
+def streaming_elicitation(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """Reports progress, then asks the user: the question comes back as input_required, never as a request."""
+    ctx.progress(0, 1, "About to ask")
+    answer = ctx.ask({"user_name": _elicit_request("What is your name?", "name")})["user_name"]
+    return ToolResult.text(f"Hello, {_content(answer).get('name')}!")
+
+
+def _toggle_tool(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    registry = ctx.registry
+    if "test_dynamic_tool" in registry.tools:
+        registry.remove_tool("test_dynamic_tool")
+    else:
+        _tool(registry, "test_dynamic_tool", lambda c, a: ToolResult.text("dynamic"))
+    ctx.changed("toolsListChanged")
+    return ToolResult.text("Tool list changed")
+
+
+def _toggle_prompt(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    registry = ctx.registry
+    if "test_dynamic_prompt" in registry.prompts:
+        registry.remove_prompt("test_dynamic_prompt")
+    else:
+        registry.add_prompt(Prompt(name="test_dynamic_prompt", description="Appears and disappears",
+                                   render=lambda c, a: [{"role": "user", "content": _text("dynamic")}]))
+    ctx.changed("promptsListChanged")
+    return ToolResult.text("Prompt list changed")
+
+
+HEADER_ARGS = {"type": "object", "properties": {
+    "region": {"type": "string", "description": "Where to run (mirrored as Mcp-Param-Region)", "x-mcp-header": "Region"},
+    "query": {"type": "string"}}, "required": ["region"]}
+
+
+def register_stateless(registry: Registry) -> None:
+    """The fixtures of the 2026-07-28 scenarios (server-stateless, input-required-result-*, SEP-2243)."""
+    _tool(registry, "test_input_required_result_elicitation", mrtr_elicitation)
+    _tool(registry, "test_input_required_result_sampling", mrtr_sampling)
+    _tool(registry, "test_input_required_result_list_roots", mrtr_roots)
+    _tool(registry, "test_input_required_result_request_state", mrtr_request_state)
+    _tool(registry, "test_input_required_result_multiple_inputs", mrtr_multiple)
+    _tool(registry, "test_input_required_result_multi_round", mrtr_multi_round)
+    _tool(registry, "test_input_required_result_tampered_state", mrtr_request_state)
+    _tool(registry, "test_input_required_result_capabilities", mrtr_capabilities)
+    _tool(registry, "test_missing_capability", missing_capability)
+    _tool(registry, "test_streaming_elicitation", streaming_elicitation)
+    _tool(registry, "test_logging_tool", logging_tool, streaming=True)
+    _tool(registry, "test_trigger_tool_change", _toggle_tool)
+    _tool(registry, "test_trigger_prompt_change", _toggle_prompt)
+    _tool(registry, "test_custom_headers", lambda ctx, a: ToolResult.text(f"Region: {a.get('region')}"), HEADER_ARGS)
+    registry.add_prompt(Prompt(
+        name="test_input_required_result_prompt", description="A prompt that asks the user for context first",
+        render=lambda ctx, a: [{"role": "user", "content": _text("Use this context: " + str(_content(ctx.ask(
+            {"user_context": _elicit_request("What context should the prompt use?", "context")})["user_context"]
+        ).get("context")))}]))
+    registry.announces |= {"toolsListChanged", "promptsListChanged", "resourcesListChanged", "resourceUpdated"}
+
+
 def register_all(registry: Registry) -> None:
     """Every conformance fixture."""
     register_tools(registry)
     register_resources(registry)
     register_prompts(registry)
+    register_stateless(registry)
