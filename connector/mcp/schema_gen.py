@@ -63,7 +63,8 @@ def field_to_json(field: fields.Field) -> dict[str, Any]:
     if field.allow_none and "type" in out:
         out["type"] = [out["type"], "null"]
     meta = field.metadata
-    for key in ("title", "description", "examples", "format"):
+    # x-mcp-header (2026-07-28): clients mirror the parameter into an Mcp-Param-{name} header for gateways.
+    for key in ("title", "description", "examples", "format", "x-mcp-header"):
         if key in meta:
             out[key] = meta[key]
     if field.load_default is not missing and not callable(field.load_default):

@@ -1,7 +1,9 @@
-"""Method dispatch for MCP: lifecycle, ping, logging, cancellation, and the feature methods.
+"""Method dispatch for MCP, both eras: the 2025 lifecycle (initialize, ping, logging, cancellation) on a
+session, the stateless 2026-07-28 requests (server/discover, input_required results, caching hints), and the
+feature methods they share.
 
-Transport-independent: a transport validates the envelope, finds the session,
-and calls `McpServer.handle(message, …)` with an `emit` for notifications.
+Transport-independent: a transport validates the envelope, finds the session (legacy) or checks the request's
+`_meta` (modern), and calls `handle` or `handle_stateless` with an `emit` for notifications.
 """
 from __future__ import annotations
 
@@ -11,9 +13,8 @@ from typing import Any, Callable
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from . import features, jsonrpc
+from . import features, jsonrpc, mrtr
 from .confirmation import Confirmations
-from . import mrtr
 from .context import Caller, Cancelled, ToolContext
 from .jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, JsonRpcError
 from .registry import Registry
@@ -21,13 +22,12 @@ from .request_meta import SERVER_INFO, RequestMeta
 from .sessions import LOG_LEVELS, InFlight, Session
 from .subscriptions import ChangeFeed
 from .tracing import request_span
+from .versions import LEGACY_VERSIONS, STREAMABLE_VERSIONS, SUPPORTED_VERSIONS  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 
 LIST_TTL_MS = 300_000  # the lists change only on deploy (or with a list_changed notification)
 READ_TTL_MS = 30_000
-
-from .versions import LEGACY_VERSIONS, STREAMABLE_VERSIONS, SUPPORTED_VERSIONS  # noqa: F401  (re-exported)
 
 
 class InitializeParams(Schema):

@@ -45,7 +45,7 @@ _ENTRY_DOC = "The entry_id returned by list_entries or add_to_list (a UUID)."
 
 def _list_field() -> fields.String:
     return fields.String(required=True, validate=validate.Length(min=1, max=200),
-                         metadata={"description": _LIST_DOC})
+                         metadata={"description": _LIST_DOC, "x-mcp-header": "List"})
 
 
 class ListListsArgs(PageArgs):

@@ -78,7 +78,8 @@ class QueryRecordsArgs(PageArgs):
     """Arguments of `query_records`."""
 
     object = fields.String(required=True, **OBJECT_FIELD,
-                           metadata={"description": "Object slug, e.g. \"companies\", \"people\", \"deals\"."})
+                           metadata={"description": "Object slug, e.g. \"companies\", \"people\", \"deals\".",
+                                     "x-mcp-header": "Object"})
     filter = fields.Dict(load_default=None, allow_none=True,
                          metadata={"description": "Attio filter, e.g. {\"stage\": \"In Progress\"} or "
                                                   "{\"name\": {\"$contains\": \"energy\"}}; combine with "

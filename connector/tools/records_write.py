@@ -34,7 +34,8 @@ DELETE_OUTPUT = object_schema({
 
 def _object_field() -> fields.String:
     return fields.String(required=True, validate=validate.Length(min=1, max=100),
-                         metadata={"description": "Object slug, e.g. \"people\", \"companies\", \"deals\"."})
+                         metadata={"description": "Object slug, e.g. \"people\", \"companies\", \"deals\".",
+                                   "x-mcp-header": "Object"})
 
 
 def _values_field() -> fields.Dict:

@@ -122,8 +122,14 @@ def enums_tool(ctx: Any, args: dict[str, Any]) -> ToolResult:
 
 SCHEMA_2020 = {
     "$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
-    "$defs": {"address": {"type": "object", "properties": {"street": {"type": "string"}, "city": {"type": "string"}}}},
-    "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
+    "$defs": {"address": {"$anchor": "addressDef", "type": "object",
+                          "properties": {"street": {"type": "string"}, "city": {"type": "string"}}}},
+    "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"},
+                   "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+                   "phone": {"type": "string"}, "email": {"type": "string"}},
+    "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+    "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+    "then": {"required": ["phone"]}, "else": {"required": ["email"]},
     "additionalProperties": False,
 }
 
@@ -310,7 +316,8 @@ def _toggle_prompt(ctx: Any, args: dict[str, Any]) -> ToolResult:
 
 
 HEADER_ARGS = {"type": "object", "properties": {
-    "region": {"type": "string", "description": "Where to run (mirrored as Mcp-Param-Region)", "x-mcp-header": "Region"},
+    "region": {"type": "string", "description": "Where to run (mirrored as Mcp-Param-Region)",
+               "x-mcp-header": "Region"},
     "query": {"type": "string"}}, "required": ["region"]}
 
 
