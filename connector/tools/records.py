@@ -14,6 +14,8 @@ from ..mcp.registry import Registry, ToolError
 from . import workspace
 from .common import forget_record, object_schema, record_key
 
+RECORD_URI = "attio://records/{object}/{record_id}"  # a record as an MCP resource (the template in resources.py)
+
 MAX_RESOLVED = 10  # referenced records named per get_record (through the tenant cache)
 _HIDDEN = frozenset({"record_id"})
 
@@ -127,13 +129,15 @@ def written_references(values: dict[str, Any]) -> set[tuple[str, str]]:
 
 def forget_touched(ctx: Any, obj: str, rid: str, *records: dict[str, Any] | None,
                    extra: set[tuple[str, str]] = frozenset()) -> None:
-    """Drop cached reads of a written record and of every record on the other side of its references."""
+    """Drop cached reads of a written record and of every record on the other side of its references, and tell
+    the clients listening for updates of those records' resources (subscriptions/listen)."""
     touched = {(obj, rid)} | set(extra)
     for record in records:
         touched |= references(record)
-    for o, r in touched:
+    for o, r in sorted(touched):
         if o and r:
             forget_record(ctx, o, r)
+            ctx.changed("resourceUpdated", RECORD_URI.format(object=o, record_id=r))
 
 
 def register(registry: Registry) -> None:
@@ -142,3 +146,4 @@ def register(registry: Registry) -> None:
 
     records_read.register(registry)
     records_write.register(registry)
+    registry.announces.add("resourceUpdated")  # forget_touched announces every record a write changed

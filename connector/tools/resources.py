@@ -6,9 +6,10 @@ from typing import Any
 from ..mcp.features import compact_json
 from ..mcp.registry import Registry, Resource, ResourceTemplate
 from . import workspace
+from .records import RECORD_URI
 from .search import load_record_text, parse_id
 
-RECORD_TEMPLATE = "attio://records/{object}/{record_id}"
+RECORD_TEMPLATE = RECORD_URI
 MAX_SUGGESTIONS = 20
 
 

@@ -1,4 +1,5 @@
-"""The official MCP Python SDK drives the real server (gunicorn + gevent) over both transports."""
+"""The official MCP Python SDK drives the real server (gunicorn + gevent) over both 2025-era transports
+(the 2026-07-28 client is in test_sdk_modern.py)."""
 from __future__ import annotations
 
 import json
@@ -91,17 +92,6 @@ def test_legacy_sse_transport(server):
                 assert not result.is_error
     run(body)
     assert seen == [0, 1, 2]
-
-
-def test_high_level_client_auto_mode_falls_back_from_discover(server):
-    async def body():
-        async with Client(server.mcp_url, mode="auto") as client:
-            hit = await client.call_tool("search", {"query": "energy"})
-            first = json.loads(hit.content[0].text)["results"][0]
-            doc = await client.call_tool("fetch", {"id": first["id"]})
-            assert not doc.is_error
-            assert client.protocol_version == "2025-11-25"
-    run(body)
 
 
 def test_bad_fetch_id_is_a_clear_tool_error(server):

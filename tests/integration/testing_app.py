@@ -1,6 +1,7 @@
 """A test build: the real app plus the conformance fixtures and one slow tool, via the public registry."""
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import gevent
@@ -26,6 +27,17 @@ registry.add_tool(Tool(name="test_write", description="A fixture write tool (nee
                        annotations={"readOnlyHint": False, "destructiveHint": False}))
 registry.add_tool(Tool(name="test_slow", description="Sleeps for `seconds`.", handler=slow, streaming=True,
                        args={"type": "object", "properties": {"seconds": {"type": "number"}}},
+                       annotations={"readOnlyHint": True}))
+
+
+def worker_pid(ctx: Any, args: dict[str, Any]) -> ToolResult:
+    """Which worker process ran the call, after holding it for `hold` seconds (so concurrent calls spread)."""
+    gevent.sleep(float(args.get("hold", 0)))
+    return ToolResult.text(str(os.getpid()))
+
+
+registry.add_tool(Tool(name="test_worker_pid", description="Which worker process ran the call.", handler=worker_pid,
+                       args={"type": "object", "properties": {"hold": {"type": "number"}}},
                        annotations={"readOnlyHint": True}))
 
 
