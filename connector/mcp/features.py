@@ -164,7 +164,7 @@ def _run_tool(ctx: ToolContext, tool: Any, raw: dict[str, Any]) -> dict[str, Any
         if tool.destructive:
             ctx.pending = confirmation.begin(ctx.confirmations, ctx.caller, tool.name, args, token)
         outcome = tool.handler(ctx, args)
-    except (Cancelled, mrtr.Interrupt):
+    except (Cancelled, mrtr.Interrupt, JsonRpcError):  # a malformed inputResponses answer is a protocol error
         raise
     except confirmation.NotConfirmed as exc:  # nothing was changed: not an error, the next step for the model
         return ToolResult(content=[{"type": "text", "text": exc.text}], structured=exc.structured).to_wire()

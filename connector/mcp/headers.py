@@ -80,6 +80,41 @@ def annotated(schema: dict[str, Any], path: tuple[str, ...] = ()) -> Iterator[tu
             yield from annotated(sub, path + (key,))
 
 
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def _every_annotation(node: Any) -> Iterator[Any]:
+    if isinstance(node, dict):
+        if "x-mcp-header" in node:
+            yield node
+        for value in node.values():
+            yield from _every_annotation(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _every_annotation(value)
+
+
+def validate_annotations(schema: dict[str, Any]) -> None:
+    """ValueError unless every `x-mcp-header` in a tool's inputSchema follows SEP-2243: an HTTP token, unique
+    (case-insensitively), on a string, integer or boolean parameter reachable through `properties` alone."""
+    reachable = {id(sub): name for _path, name, sub in annotated(schema)}
+    seen: set[str] = set()
+    for node in _every_annotation(schema):
+        name = node["x-mcp-header"]
+        if id(node) not in reachable:
+            raise ValueError(f"x-mcp-header {name!r} is not reachable from the schema root through properties only")
+        if not isinstance(name, str) or not _TOKEN.match(name):
+            raise ValueError(f"x-mcp-header {name!r} is not an HTTP field-name token")
+        if name.lower() in seen:
+            raise ValueError(f"x-mcp-header {name!r} is not unique (case-insensitively)")
+        seen.add(name.lower())
+        kinds = node.get("type") if isinstance(node.get("type"), list) else [node.get("type")]
+        if not {k for k in kinds if k != "null"} or not {k for k in kinds if k != "null"} <= {"string", "integer",
+                                                                                           "boolean"}:
+            raise ValueError(f"x-mcp-header {name!r} must annotate a string, integer or boolean parameter, "
+                             f"not a number or other type ({node.get('type')!r})")
+
+
 def _at(arguments: Any, path: tuple[str, ...]) -> Any:
     for key in path:
         if not isinstance(arguments, dict):

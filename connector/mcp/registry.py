@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from marshmallow import Schema
 
-from . import confirmation
+from . import confirmation, headers
 from .schema_gen import schema_to_json
 
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
@@ -79,6 +79,7 @@ class Tool:
         if not TOOL_NAME.match(self.name):
             raise ValueError(f"invalid tool name {self.name!r}")
         self._input_schema = self._build_input_schema()
+        headers.validate_annotations(self._input_schema)
         self._loader = self.args() if isinstance(self.args, type) else None
         if self.destructive:
             self.streaming = True  # asking the user (elicitation) needs a live stream
