@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s"
+JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(request_id)s %(trace_id)s %(message)s"
 JSON_NAMES = {"asctime": "time", "levelname": "level", "name": "logger"}
 
 
 def json_formatter() -> logging.Formatter:
-    """One JSON object per line: time, level, logger, request_id, message (python-json-logger)."""
+    """One JSON object per line: time, level, logger, request_id, trace_id, message (python-json-logger)."""
     from pythonjsonlogger.json import JsonFormatter
 
     return JsonFormatter(JSON_FIELDS, rename_fields=JSON_NAMES)

@@ -8,6 +8,8 @@ import re
 import uuid
 from contextvars import ContextVar
 
+from opentelemetry import trace
+
 REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
 # What a client or proxy may send as X-Request-ID: short and plain, so it cannot forge log lines or fields.
 ACCEPTABLE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -25,10 +27,18 @@ def current() -> str:
     return REQUEST_ID.get()
 
 
+def trace_id() -> str:
+    """The OpenTelemetry trace id of the current span (32 hex digits), or '-'. An MCP request that brought a
+    `traceparent` in its `_meta` runs inside a span continuing that trace, so its lines name the client's trace."""
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else "-"
+
+
 class RequestIdFilter(logging.Filter):
-    """Adds `request_id` to every record (used by both log formats)."""
+    """Adds `request_id` and `trace_id` to every record (the JSON format carries both)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Stamp the record; never drops one."""
         record.request_id = REQUEST_ID.get()
+        record.trace_id = trace_id()
         return True

@@ -147,3 +147,20 @@ def test_json_logs_follow_a_tool_call_into_the_attio_client(server_factory):
     mine = [p for p in parsed if p["request_id"] == "rid-search-1"]
     assert any(p["logger"] == "connector.attio.client" and "/v2/objects/records/search" in p["message"]
                for p in mine), mine
+
+
+def test_a_2026_request_traceparent_reaches_the_log_lines_of_its_call(server_factory):
+    from tests.modern_client import body as modern_body, headers as modern_headers
+
+    srv = server_factory(APP, LOG_FORMAT="json", LOG_LEVEL="DEBUG", ACCESS_LOG="-", CACHE_TTL_SECONDS="0")
+    trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    msg = modern_body("tools/call", {"name": "search", "arguments": {"query": "energy"},
+                                     "_meta": {"traceparent": f"00-{trace}-00f067aa0ba902b7-01"}}, rid=4)
+    r = requests.post(srv.mcp_url, json=msg, headers={**modern_headers(msg), "X-Request-ID": "rid-traced"},
+                      timeout=10)
+    assert r.status_code == 200 and r.json()["result"]["resultType"] == "complete", r.text
+    time.sleep(0.5)
+    parsed = [json.loads(line) for line in srv.log().splitlines() if line.strip()]
+    attio = [p for p in parsed if p["request_id"] == "rid-traced" and p["logger"] == "connector.attio.client"]
+    assert attio and all(p["trace_id"] == trace for p in attio), attio
+    assert all(p["trace_id"] != trace for p in parsed if p["request_id"] != "rid-traced")
