@@ -57,7 +57,7 @@ def register_extensions(app: Flask) -> None:
     mcp = McpExtension()
     register_all(mcp.registry)
     attio = AttioServices()
-    attio.init_app(app, registry=mcp.registry, cache=cache)
+    attio.init_app(app, cache=cache)
     mcp.init_app(app, services=attio, cache=cache)
     init_auth(app)
     register_screening(app)

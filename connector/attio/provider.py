@@ -35,7 +35,6 @@ class AttioServices:
     def __init__(self) -> None:
         self.mode = "demo"
         self.base_url = ""
-        self.registry: Any = None
         self.cache: Any = None
         self._default_token: str | None = None
         self._client_kwargs: dict[str, Any] = {}
@@ -46,12 +45,11 @@ class AttioServices:
         self.cache_stats = {"hits": 0, "misses": 0}
         self._bypass_logged = float("-inf")
 
-    def init_app(self, app: Flask, *, registry: Any, cache: Any) -> None:
+    def init_app(self, app: Flask, *, cache: Any) -> None:
         """Read the Attio settings; no network call happens here."""
         cfg = app.config
         self.mode = cfg["MODE"]
         self.base_url = cfg["ATTIO_API_URL"]
-        self.registry = registry
         # The cache backend itself (cachelib), so tool greenlets need no Flask app context to use it.
         self.cache = app.extensions["cache"][cache] if cache is not None else None
         self._ttl = cfg["CACHE_TTL_SECONDS"]

@@ -6,7 +6,7 @@ the right stream, and the caller object says who is calling.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import gevent
 
@@ -14,6 +14,17 @@ from ..identity import Caller
 from . import confirmation, jsonrpc, mrtr
 from .request_meta import RequestMeta
 from .sessions import LOG_LEVELS, InFlight, Session
+
+
+class Services(Protocol):
+    """What tools need from the backend behind them, per caller (the app binds connector.attio.AttioServices).
+    The protocol layer only passes it along; it never imports the backend."""
+
+    def attio_for(self, caller: Caller) -> Any:
+        """The API client acting with the caller's credential."""
+
+    def describe(self) -> dict[str, Any] | None:
+        """What the workspace is, for `server/discover` and `initialize` (`_meta`), or None."""
 
 
 class Cancelled(Exception):
@@ -28,7 +39,7 @@ class ClientRequestError(Exception):
 class ToolContext:
     """Per-call context handed to tools, resources and prompts."""
 
-    services: Any
+    services: Services
     caller: Caller
     session: Session | None
     emit: Callable[[dict[str, Any]], bool]

@@ -170,10 +170,7 @@ def _run_tool(ctx: ToolContext, tool: Any, raw: dict[str, Any]) -> dict[str, Any
         return ToolResult(content=[{"type": "text", "text": exc.text}], structured=exc.structured).to_wire()
     except (ToolError, ClientRequestError, confirmation.ConfirmationRefused) as exc:
         return ToolResult.error(str(exc)).to_wire()
-    except Exception as exc:
-        message = getattr(exc, "tool_message", None)
-        if callable(message):
-            return ToolResult.error(message()).to_wire()
+    except Exception:
         log.exception("tool %s failed", tool.name)
         return ToolResult.error(f"{tool.name} failed unexpectedly; the error was logged on the server.").to_wire()
     if ctx.pending is not None and ctx.pending.how is None:
@@ -211,15 +208,13 @@ def read_resource(ctx: ToolContext, params: Any) -> dict[str, Any]:
                 raise LookupError(uri)
             template, variables = found
             contents = template.read(ctx, **variables)
-    except (LookupError, ToolError) as exc:
-        detail = str(exc) if isinstance(exc, ToolError) else "no resource has that URI"
-        raise JsonRpcError(_not_found(ctx), f"Resource not found: {uri} ({detail})", data={"uri": uri}) from None
-    except Exception as exc:
-        message = getattr(exc, "tool_message", None)
-        if callable(message):
-            raise JsonRpcError(_not_found(ctx) if getattr(exc, "status", None) == 404 else jsonrpc.INTERNAL_ERROR,
-                               message(), data={"uri": uri}) from None
-        raise
+    except LookupError:
+        raise JsonRpcError(_not_found(ctx), f"Resource not found: {uri} (no resource has that URI)",
+                           data={"uri": uri}) from None
+    except ToolError as exc:
+        if exc.kind == "upstream":
+            raise JsonRpcError(jsonrpc.INTERNAL_ERROR, str(exc), data={"uri": uri}) from None
+        raise JsonRpcError(_not_found(ctx), f"Resource not found: {uri} ({exc})", data={"uri": uri}) from None
     return screened(ctx, "resources/read", {"contents": contents})
 
 
@@ -265,11 +260,6 @@ def get_prompt(ctx: ToolContext, params: Any) -> dict[str, Any]:
         messages = prompt.render(ctx, args)
     except ToolError as exc:
         raise JsonRpcError(INVALID_PARAMS, str(exc)) from None
-    except Exception as exc:
-        message = getattr(exc, "tool_message", None)
-        if callable(message):
-            raise JsonRpcError(INVALID_PARAMS, message()) from None
-        raise
     out: dict[str, Any] = {"messages": messages}
     if prompt.description:
         out["description"] = prompt.description
@@ -296,9 +286,7 @@ def complete(ctx: ToolContext, params: Any) -> dict[str, Any]:
     if completer is not None:
         try:
             values = list(completer(ctx, arg["name"], arg["value"], (p.get("context") or {}).get("arguments") or {}))
-        except Exception as exc:
-            if not callable(getattr(exc, "tool_message", None)):
-                raise
+        except ToolError:
             values = []  # completion is a convenience; an upstream hiccup means "no suggestions"
     return {"completion": {"values": values[:MAX_COMPLETIONS], "total": len(values),
                            "hasMore": len(values) > MAX_COMPLETIONS}}

@@ -48,7 +48,14 @@ class ToolResult:
 
 
 class ToolError(Exception):
-    """Raised inside a tool to end the call with an `isError` result."""
+    """Raised inside a tool (or a resource/prompt reader) to end the call with a readable failure: an `isError`
+    result for a tool. `kind` says what a resource read or a prompt makes of it: "invalid" (the request named
+    something malformed) and "missing" (it named nothing that exists) are resource-not-found; "upstream" (the
+    backend failed) is an internal error."""
+
+    def __init__(self, message: str, kind: str = "invalid") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass

@@ -15,7 +15,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from . import features, jsonrpc, mrtr
 from .confirmation import Confirmations
-from .context import Caller, Cancelled, ToolContext
+from .context import Caller, Cancelled, Services, ToolContext
 from .jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, JsonRpcError
 from .registry import Registry
 from .request_meta import SERVER_INFO, RequestMeta
@@ -62,7 +62,7 @@ def load_params(schema: Schema, params: Any) -> dict[str, Any]:
 class McpServer:
     """The protocol core: one instance per app, shared by every transport."""
 
-    def __init__(self, registry: Registry, services: Any, *, name: str, version: str,
+    def __init__(self, registry: Registry, services: Services, *, name: str, version: str,
                  title: str, instructions: str | None = None) -> None:
         self.registry = registry
         self.services = services
@@ -117,7 +117,7 @@ class McpServer:
         out: dict[str, Any] = {"supportedVersions": list(SUPPORTED_VERSIONS), "capabilities": self.capabilities()}
         if self.instructions:
             out["instructions"] = self.instructions
-        meta = self.services.describe() if hasattr(self.services, "describe") else None
+        meta = self.services.describe()
         if meta:
             out["_meta"] = {"attio-connector/workspace": meta}
         return out
@@ -146,7 +146,7 @@ class McpServer:
         out: dict[str, Any] = {"protocolVersion": version, "capabilities": caps, "serverInfo": dict(self.info)}
         if self.instructions:
             out["instructions"] = self.instructions
-        meta = self.services.describe() if hasattr(self.services, "describe") else None
+        meta = self.services.describe()
         if meta:
             out["_meta"] = {"attio-connector/workspace": meta}
         attrs = {"protocol_version": version, "client_info": p["clientInfo"], "client_capabilities": p["capabilities"]}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..mcp.registry import Registry
 from . import comments, lists, members, notes, prompts, records, resources, schema, search, tasks
+from .common import guard
 
 
 def register_all(registry: Registry) -> None:
@@ -20,3 +21,4 @@ def register_all(registry: Registry) -> None:
     tasks.register(registry)
     comments.register(registry)
     # -- families: end --
+    guard(registry)  # Attio failures become readable tool errors, in one place

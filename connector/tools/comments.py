@@ -6,6 +6,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from ..attio.errors import AttioBadRequest, AttioNotFound
+from ..mcp.context import ToolContext
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
 from . import workspace
 from .common import (DESTRUCTIVE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, PageArgs, check_uuid, decode_cursor,
@@ -73,7 +74,7 @@ class DeleteCommentArgs(Schema):
         "description": "The comment's id, as list_comments returns it (a UUID)."})
 
 
-def _comment(ctx: Any, c: dict[str, Any]) -> dict[str, Any]:
+def _comment(ctx: ToolContext, c: dict[str, Any]) -> dict[str, Any]:
     author = c.get("author") or {}
     return {"id": (c.get("id") or {}).get("comment_id", ""), "thread_id": c.get("thread_id") or "",
             "author": actor_name(ctx, author), "author_id": author.get("id"),
@@ -86,7 +87,7 @@ def _comment_text(c: dict[str, Any]) -> str:
     return f"  - {c['author']}, {when(c['created_at'])}{flag}; comment id {c['id']}\n{indent(c['content'], '      ')}"
 
 
-def _target(ctx: Any, args: dict[str, Any], labels: RecordLabels, thread: bool = False) -> dict[str, Any]:
+def _target(ctx: ToolContext, args: dict[str, Any], labels: RecordLabels, thread: bool = False) -> dict[str, Any]:
     """Which of record / entry / thread the arguments name: exactly one."""
     given = [k for k, ok in (("record_id", args["record_id"]), ("list and entry_id", args["list"] or
                                                                  args["entry_id"]),
@@ -112,7 +113,7 @@ def _where(target: dict[str, Any]) -> str:
     return f"entry {e['entry_id']} of list {e['list']}"
 
 
-def list_comments(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def list_comments(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """The comment threads of a record or a list entry, each with its comments in order."""
     offset, limit, labels = decode_cursor(args["cursor"]), args["limit"], RecordLabels(ctx)
     target = _target(ctx, args, labels)
@@ -134,7 +135,7 @@ def list_comments(ctx: Any, args: dict[str, Any]) -> ToolResult:
     return result(ctx, out, "\n".join(lines))
 
 
-def _author(ctx: Any, who: str | None) -> dict[str, Any]:
+def _author(ctx: ToolContext, who: str | None) -> dict[str, Any]:
     if who:
         return resolve_member(ctx, who, "author")
     everyone = members(ctx)
@@ -149,7 +150,7 @@ def _author(ctx: Any, who: str | None) -> dict[str, Any]:
     return admins[0]
 
 
-def add_comment(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def add_comment(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Comment on a record or list entry (a new thread), or reply in an existing thread."""
     labels = RecordLabels(ctx)
     target = _target(ctx, args, labels, thread=True)
@@ -178,7 +179,7 @@ def add_comment(ctx: Any, args: dict[str, Any]) -> ToolResult:
     return result(ctx, {"comment": comment, "record": target["record"], "entry": target["entry"]}, text)
 
 
-def _place(ctx: Any, c: dict[str, Any], labels: RecordLabels) -> dict[str, Any]:
+def _place(ctx: ToolContext, c: dict[str, Any], labels: RecordLabels) -> dict[str, Any]:
     """The record (with its title) or the list entry an Attio comment is on."""
     record, entry = c.get("record"), c.get("entry")
     if record:
@@ -188,7 +189,7 @@ def _place(ctx: Any, c: dict[str, Any], labels: RecordLabels) -> dict[str, Any]:
                                       "entry_id": (entry or {}).get("entry_id") or ""}}
 
 
-def delete_comment(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def delete_comment(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Delete one comment once the user has confirmed it; a thread's first comment takes the thread with it."""
     cid = check_uuid(args["comment_id"], "comment_id")
     try:

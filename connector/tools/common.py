@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
-from typing import Any
+from typing import Any, Callable
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from ..attio.errors import AttioError, AttioNotFound
+from ..mcp.context import ToolContext
 from ..mcp.features import compact_json
-from ..mcp.registry import ToolError, ToolResult
+from ..mcp.registry import Registry, ToolError, ToolResult
 
 READ = {"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True, "openWorldHint": False}
 # A write bounded to a known target (create/update by id): not destructive, confirmation is the client's call.
@@ -25,6 +28,37 @@ READ_SCOPE, WRITE_SCOPE = "attio:read", "attio:write"
 
 RECORD_ID = re.compile(r"^(?P<object>[a-z0-9_-]{1,64}):(?P<record>[0-9a-fA-F-]{36})$")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def attio_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The one place an Attio failure becomes a ToolError: its readable message (what went wrong and what to
+    do), and whether the thing named is missing or Attio failed. Applied to every handler by `guard`."""
+    if getattr(func, "__attio_guarded__", False):
+        return func
+
+    @functools.wraps(func)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AttioError as exc:
+            kind = "missing" if isinstance(exc, AttioNotFound) else "upstream"
+            raise ToolError(exc.tool_message(), kind=kind) from None
+
+    guarded.__attio_guarded__ = True  # type: ignore[attr-defined]
+    return guarded
+
+
+def guard(registry: Registry) -> None:
+    """Put `attio_errors` around every tool handler, resource reader, prompt renderer and completer."""
+    for tool in registry.tools.values():
+        tool.handler = attio_errors(tool.handler)
+    for item in [*registry.resources.values(), *registry.templates]:
+        item.read = attio_errors(item.read)
+    for entry in [*registry.templates, *registry.prompts.values()]:
+        if entry.complete is not None:
+            entry.complete = attio_errors(entry.complete)
+    for prompt in registry.prompts.values():
+        prompt.render = attio_errors(prompt.render)
 
 
 def parse_record_id(raw: str) -> tuple[str, str]:
@@ -75,7 +109,7 @@ def page_fields(items: list[Any], offset: int, limit: int) -> dict[str, Any]:
     return {"next_cursor": encode_cursor(offset + limit) if len(items) > limit else None}
 
 
-def result(ctx: Any, structured: dict[str, Any], text: str | None = None) -> ToolResult:
+def result(ctx: ToolContext, structured: dict[str, Any], text: str | None = None) -> ToolResult:
     """A tool result: readable text (JSON when no rendering is given) plus the same data as structuredContent."""
     return ToolResult(content=[{"type": "text", "text": text if text is not None else compact_json(structured)}],
                       structured=structured, meta={"attio-connector/source": ctx.services.describe()})
@@ -86,7 +120,7 @@ def record_key(obj: str, record_id: str) -> str:
     return f"rec:{obj}:{record_id}"
 
 
-def forget_record(ctx: Any, obj: str, record_id: str) -> None:
+def forget_record(ctx: ToolContext, obj: str, record_id: str) -> None:
     """Drop a written record's cached reads so the next read sees the write."""
     ctx.services.forget(ctx.caller, record_key(obj, record_id))
 

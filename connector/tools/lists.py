@@ -13,6 +13,7 @@ from marshmallow import Schema, fields, validate
 
 from ..attio.errors import AttioBadRequest, AttioNotFound
 from ..attio.render import record_title, render_value
+from ..mcp.context import ToolContext
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
 from . import schema, workspace
 from .common import (DESTRUCTIVE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, PageArgs, check_uuid, decode_cursor,
@@ -94,7 +95,7 @@ class RemoveEntryArgs(Schema):
                              metadata={"description": _ENTRY_DOC})
 
 
-def _titles(ctx: Any, obj: str, record_ids: list[str]) -> dict[str, str]:
+def _titles(ctx: ToolContext, obj: str, record_ids: list[str]) -> dict[str, str]:
     """Record id → title for the parent records of a page of entries: one query, not one call each."""
     ids = sorted(set(record_ids))
     if not ids:
@@ -103,7 +104,7 @@ def _titles(ctx: Any, obj: str, record_ids: list[str]) -> dict[str, str]:
     return {(r.get("id") or {}).get("record_id", ""): record_title(r, obj) for r in records}
 
 
-def _entries(ctx: Any, raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _entries(ctx: ToolContext, raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Attio entries as {entry_id, record_id, record_title, created_at, values (readable text by slug)}."""
     by_object: dict[str, list[str]] = {}
     for e in raw:
@@ -127,7 +128,7 @@ def _entries(ctx: Any, raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _entry_text(ctx: Any, lst: dict[str, Any], entry: dict[str, Any]) -> str:
+def _entry_text(ctx: ToolContext, lst: dict[str, Any], entry: dict[str, Any]) -> str:
     titles = schema.attribute_titles(ctx, lst["api_slug"], "lists")
     shown = "; ".join(f"{titles.get(k, k)}: {v}" for k, v in entry["values"].items())
     return (f"- {entry['record_title']} ({entry['record_id']}) · entry {entry['entry_id']}"
@@ -139,7 +140,7 @@ def _entry_not_found(lst: dict[str, Any], entry_id: str) -> ToolError:
                      f"{{\"list\": \"{lst['api_slug']}\"}} to get current entry ids.")
 
 
-def list_lists(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def list_lists(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """The workspace's lists, one page at a time."""
     offset, limit = decode_cursor(args.get("cursor")), args["limit"]
     everything = schema.all_lists(ctx)
@@ -154,7 +155,7 @@ def list_lists(ctx: Any, args: dict[str, Any]) -> ToolResult:
     return result(ctx, out, "\n".join(lines))
 
 
-def list_entries(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def list_entries(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """One page of a list's entries, optionally filtered."""
     lst = schema.find_list(ctx, args["list"])
     offset, limit = decode_cursor(args.get("cursor")), args["limit"]
@@ -176,7 +177,7 @@ def list_entries(ctx: Any, args: dict[str, Any]) -> ToolResult:
     return result(ctx, out, "\n".join(lines))
 
 
-def add_to_list(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def add_to_list(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Add a record to a list, with optional entry values."""
     lst = schema.find_list(ctx, args["list"])
     obj, rid = parse_record_id(args["record_id"])
@@ -196,7 +197,7 @@ def add_to_list(ctx: Any, args: dict[str, Any]) -> ToolResult:
     return result(ctx, {"list": lst["api_slug"], "entry": entry}, text)
 
 
-def update_list_entry(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def update_list_entry(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Change an entry's values (e.g. move a deal to another pipeline stage)."""
     lst = schema.find_list(ctx, args["list"])
     entry_id = check_uuid(args["entry_id"], "entry_id")
@@ -213,7 +214,7 @@ def update_list_entry(ctx: Any, args: dict[str, Any]) -> ToolResult:
     return result(ctx, {"list": lst["api_slug"], "entry": entry}, text)
 
 
-def remove_from_list(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def remove_from_list(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Remove one entry from a list once the user has confirmed it; the record itself stays."""
     lst = schema.find_list(ctx, args["list"])
     entry_id = check_uuid(args["entry_id"], "entry_id")

@@ -9,6 +9,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from ..mcp.context import ToolContext
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
 from .common import READ, READ_SCOPE, PageArgs, decode_cursor, object_schema, page_fields, result
 from .workspace import SCHEMA_TTL
@@ -36,7 +37,7 @@ class FindMemberArgs(Schema):
                                                    "case-insensitively, e.g. \"maya\" or \"@acme.com\"."})
 
 
-def members(ctx: Any) -> list[dict[str, Any]]:
+def members(ctx: ToolContext) -> list[dict[str, Any]]:
     """Every workspace member as {member_id, name, email, access_level}, cached per tenant."""
     def load() -> list[dict[str, Any]]:
         out = []
@@ -54,7 +55,7 @@ def _line(m: dict[str, Any]) -> str:
     return f"- {m['name']}{email} · {m['access_level'] or 'unknown access'} · member id {m['member_id']}"
 
 
-def list_members(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def list_members(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Every workspace member, one page at a time."""
     offset, limit = decode_cursor(args.get("cursor")), args["limit"]
     everyone = members(ctx)
@@ -67,7 +68,7 @@ def list_members(ctx: Any, args: dict[str, Any]) -> ToolResult:
     return result(ctx, out, "\n".join(lines))
 
 
-def find_member(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def find_member(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Members whose name or email contains the query (case-insensitive)."""
     query = args["query"].strip()
     needle = query.casefold()

@@ -14,6 +14,7 @@ from marshmallow import Schema, fields, validate
 
 from ..attio.errors import AttioNotFound
 from ..attio.render import record_title, record_url
+from ..mcp.context import ToolContext
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
 from . import workspace
 from .common import (DESTRUCTIVE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, PageArgs, check_uuid, decode_cursor,
@@ -34,7 +35,7 @@ def when(ts: Any) -> str:
         return text
 
 
-def actor_name(ctx: Any, actor: dict[str, Any] | None) -> str:
+def actor_name(ctx: ToolContext, actor: dict[str, Any] | None) -> str:
     """Who did something: a member's name, else what kind of actor it was."""
     kind, ident = (actor or {}).get("type"), (actor or {}).get("id")
     if kind == "workspace-member":
@@ -42,7 +43,7 @@ def actor_name(ctx: Any, actor: dict[str, Any] | None) -> str:
     return {"api-token": "an API token", "system": "Attio (system)", "app": "an app"}.get(kind or "", "unknown")
 
 
-def object_slug_by_id(ctx: Any, object_id: str) -> str:
+def object_slug_by_id(ctx: ToolContext, object_id: str) -> str:
     """The api_slug of an object UUID (the UUID itself if the object is unknown)."""
     for slug, meta in workspace.objects(ctx).items():
         if meta.get("object_id") == object_id:
@@ -50,7 +51,7 @@ def object_slug_by_id(ctx: Any, object_id: str) -> str:
     return object_id
 
 
-def check_object(ctx: Any, obj: str, raw: str | None = None) -> None:
+def check_object(ctx: ToolContext, obj: str, raw: str | None = None) -> None:
     """A ToolError listing this workspace's objects when `obj` is not one of them."""
     known = workspace.objects(ctx)
     if obj not in known:
@@ -59,7 +60,7 @@ def check_object(ctx: Any, obj: str, raw: str | None = None) -> None:
                         f"{', '.join(sorted(known))}. Use an id exactly as search returns it.")
 
 
-def load_record(ctx: Any, raw_id: str) -> tuple[str, str, dict[str, Any]]:
+def load_record(ctx: ToolContext, raw_id: str) -> tuple[str, str, dict[str, Any]]:
     """(object, record id, record) for a '<object>:<uuid>' id, read through the tenant cache."""
     obj, rid = parse_record_id(raw_id)
     check_object(ctx, obj, raw_id)
@@ -74,7 +75,7 @@ def load_record(ctx: Any, raw_id: str) -> tuple[str, str, dict[str, Any]]:
 class RecordLabels:
     """'<object>:<uuid>' → {"id", "title", "url"}, naming at most LABEL_BUDGET records per call."""
 
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: ToolContext) -> None:
         self.ctx, self.budget, self.seen = ctx, LABEL_BUDGET, {}
         self.slug = workspace.workspace(ctx).get("workspace_slug", "")
 
@@ -121,7 +122,7 @@ def fetch_capped(fetch: Callable[[int, int], list[Any]], offset: int, limit: int
 # -- workspace members (tasks and comments) -------------------------------------------------
 
 
-def members(ctx: Any) -> list[dict[str, Any]]:
+def members(ctx: ToolContext) -> list[dict[str, Any]]:
     """Every workspace member as {"id", "name", "email", "access_level"} (cached per tenant)."""
     def load() -> list[dict[str, Any]]:
         out = []
@@ -143,7 +144,7 @@ def member_label(m: dict[str, Any]) -> str:
     return f"{m['name']} <{m['email']}>" if m["name"] else m["email"] or m["id"]
 
 
-def resolve_member(ctx: Any, who: str, what: str = "member") -> dict[str, Any]:
+def resolve_member(ctx: ToolContext, who: str, what: str = "member") -> dict[str, Any]:
     """The one member an email, full name, first or last name, or member id names; else a ToolError."""
     everyone, key = members(ctx), _fold(who.strip())
     if not key:
@@ -211,7 +212,7 @@ class DeleteNoteArgs(Schema):
                             metadata={"description": "The note's id, as list_notes returns it (a UUID)."})
 
 
-def _note(ctx: Any, note: dict[str, Any], labels: RecordLabels) -> dict[str, Any]:
+def _note(ctx: ToolContext, note: dict[str, Any], labels: RecordLabels) -> dict[str, Any]:
     return {"id": (note.get("id") or {}).get("note_id", ""), "title": note.get("title") or "Untitled",
             "record": labels(note.get("parent_object") or "", note.get("parent_record_id") or ""),
             "author": actor_name(ctx, note.get("created_by_actor")), "created_at": note.get("created_at") or "",
@@ -224,7 +225,7 @@ def _note_text(n: dict[str, Any]) -> str:
             f"note id {n['id']}\n{indent(n['content'])}")
 
 
-def list_notes(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def list_notes(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Notes of one record, of one object, or of the whole workspace."""
     offset, limit, labels = decode_cursor(args["cursor"]), args["limit"], RecordLabels(ctx)
     obj, rid, record_ref = args["object"], None, None
@@ -245,7 +246,7 @@ def list_notes(ctx: Any, args: dict[str, Any]) -> ToolResult:
     return result(ctx, out, "\n\n".join([head, *(_note_text(n) for n in notes)]))
 
 
-def create_note(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def create_note(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Create a note on a record."""
     obj, rid, record = load_record(ctx, args["record_id"])
     labels = RecordLabels(ctx)
@@ -259,7 +260,7 @@ def create_note(ctx: Any, args: dict[str, Any]) -> ToolResult:
     return result(ctx, {"note": note}, "Created.\n" + _note_text(note))
 
 
-def delete_note(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def delete_note(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Delete one note once the user has confirmed it (read first, so both say what is deleted)."""
     nid = check_uuid(args["note_id"], "note_id")
     try:

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..mcp.context import ToolContext
 from ..mcp.registry import Prompt, PromptArgument, Registry, ToolError
 from .search import load_record_text
 
 MAX_SUGGESTIONS = 20
 
 
-def _find(ctx: Any, obj: str, name: str) -> tuple[str, str]:
+def _find(ctx: ToolContext, obj: str, name: str) -> tuple[str, str]:
     """The best match for `name` among `obj` records: (title, rendered text)."""
     hits = ctx.attio.search_records(name, [obj], limit=1)
     if not hits:
@@ -20,7 +21,7 @@ def _find(ctx: Any, obj: str, name: str) -> tuple[str, str]:
 
 
 def _suggest(obj: str, argument: str) -> Any:
-    def complete(ctx: Any, name: str, value: str, context: dict[str, str]) -> list[str]:
+    def complete(ctx: ToolContext, name: str, value: str, context: dict[str, str]) -> list[str]:
         if name != argument:
             return []
         hits = ctx.attio.search_records(value, [obj], limit=MAX_SUGGESTIONS)
@@ -34,14 +35,14 @@ def _messages(instruction: str, title: str, text: str) -> list[dict[str, Any]]:
         f"<crm-record title=\"{title}\">\n{text}\n</crm-record>")}}]
 
 
-def account_brief(ctx: Any, args: dict[str, str]) -> list[dict[str, Any]]:
+def account_brief(ctx: ToolContext, args: dict[str, str]) -> list[dict[str, Any]]:
     """Messages asking for a one-page brief on a company."""
     title, text = _find(ctx, "companies", args["company"])
     return _messages(f"Write a concise account brief for {title}: who they are, the people we know there, "
                      "open deals and their stage, recent notes, and the next step you would suggest.", title, text)
 
 
-def meeting_prep(ctx: Any, args: dict[str, str]) -> list[dict[str, Any]]:
+def meeting_prep(ctx: ToolContext, args: dict[str, str]) -> list[dict[str, Any]]:
     """Messages asking for meeting preparation notes on a person."""
     title, text = _find(ctx, "people", args["person"])
     topic = args.get("topic")

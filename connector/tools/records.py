@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from ..attio.errors import AttioNotFound
 from ..attio.render import record_title, record_url, render_value
+from ..mcp.context import ToolContext
 from ..mcp.registry import Registry, ToolError
 from . import workspace
 from .common import forget_record, object_schema, record_key
@@ -32,7 +33,7 @@ HIT_SCHEMA = object_schema({"id": {"type": "string"}, "object": {"type": "string
                             "url": {"type": "string"}}, ["id", "object", "record_id", "title", "url"])
 
 
-def url_for(ctx: Any, obj: str, rid: str, record: dict[str, Any] | None = None) -> str:
+def url_for(ctx: ToolContext, obj: str, rid: str, record: dict[str, Any] | None = None) -> str:
     """The record's page in the Attio web app (its web_url when Attio gave one)."""
     if record and record.get("web_url"):
         return record["web_url"]
@@ -40,13 +41,13 @@ def url_for(ctx: Any, obj: str, rid: str, record: dict[str, Any] | None = None) 
     return record_url(slug, obj, rid, workspace.singular(ctx, obj))
 
 
-def hit(ctx: Any, obj: str, rid: str, title: str, record: dict[str, Any] | None = None) -> dict[str, Any]:
+def hit(ctx: ToolContext, obj: str, rid: str, title: str, record: dict[str, Any] | None = None) -> dict[str, Any]:
     """The short form of a record: id, object, record id, title and url."""
     return {"id": f"{obj}:{rid}", "object": obj, "record_id": rid, "title": title,
             "url": url_for(ctx, obj, rid, record)}
 
 
-def summarize(ctx: Any, record: dict[str, Any], obj: str,
+def summarize(ctx: ToolContext, record: dict[str, Any], obj: str,
               resolve: Callable[[str, str], str | None] | None = None) -> dict[str, Any]:
     """A record as the tools return it: id, title, url and every filled attribute as readable text."""
     rid = (record.get("id") or {}).get("record_id", "")
@@ -63,7 +64,7 @@ def summarize(ctx: Any, record: dict[str, Any], obj: str,
     return {**hit(ctx, obj, rid, title, record), "values": values}
 
 
-def summary_text(ctx: Any, summary: dict[str, Any], heading: str | None = None) -> str:
+def summary_text(ctx: ToolContext, summary: dict[str, Any], heading: str | None = None) -> str:
     """A summary as text: a heading line, then '<Attribute title>: <values>' per filled attribute."""
     titles = workspace.attribute_titles(ctx, summary["object"])
     lines = [heading or f"{workspace.singular(ctx, summary['object'])}: {summary['title']}",
@@ -78,7 +79,7 @@ def hit_line(item: dict[str, Any]) -> str:
     return f"- {item['title']} ({item['id']}) {item['url']}"
 
 
-def load_record(ctx: Any, obj: str, rid: str) -> dict[str, Any]:
+def load_record(ctx: ToolContext, obj: str, rid: str) -> dict[str, Any]:
     """One record through the tenant cache, or a ToolError saying it does not exist."""
     try:
         return ctx.services.cached(ctx.caller, record_key(obj, rid), lambda: ctx.attio.get_record(obj, rid))
@@ -87,7 +88,7 @@ def load_record(ctx: Any, obj: str, rid: str) -> dict[str, Any]:
                         "Use search_records to find a current id.") from None
 
 
-def resolver(ctx: Any) -> Callable[[str, str], str | None]:
+def resolver(ctx: ToolContext) -> Callable[[str, str], str | None]:
     """Names referenced records (up to MAX_RESOLVED, cached) and workspace members."""
     members = workspace.member_names(ctx)
     budget = [MAX_RESOLVED]
@@ -127,7 +128,7 @@ def written_references(values: dict[str, Any]) -> set[tuple[str, str]]:
     return out
 
 
-def forget_touched(ctx: Any, obj: str, rid: str, *records: dict[str, Any] | None,
+def forget_touched(ctx: ToolContext, obj: str, rid: str, *records: dict[str, Any] | None,
                    extra: set[tuple[str, str]] = frozenset()) -> None:
     """Drop cached reads of a written record and of every record on the other side of its references, and tell
     the clients listening for updates of those records' resources (subscriptions/listen)."""

@@ -6,6 +6,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from ..attio.errors import AttioNotFound
+from ..mcp.context import ToolContext
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
 from . import workspace
 from .common import (READ, READ_SCOPE, PageArgs, decode_cursor, encode_cursor, object_schema, page_fields,
@@ -21,7 +22,7 @@ _SCALAR = (str, int, float, bool)
 OBJECT_FIELD = {"validate": validate.Length(min=1, max=100)}
 
 
-def _objects_check(ctx: Any, wanted: list[str]) -> list[str]:
+def _objects_check(ctx: ToolContext, wanted: list[str]) -> list[str]:
     known = workspace.objects(ctx)
     for obj in wanted:
         if obj not in known:
@@ -47,7 +48,7 @@ SEARCH_OUTPUT = object_schema({"query": {"type": "string"}, "results": {"type": 
                               ["query", "results"])
 
 
-def search_records(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def search_records(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Fuzzy search in one Attio call."""
     objects = _objects_check(ctx, args["objects"] or list(workspace.objects(ctx)))
     hits = ctx.attio.search_records(args["query"].strip(), objects, limit=args["limit"])
@@ -159,7 +160,7 @@ def check_filter(flt: Any, obj: str, slugs: list[str]) -> None:
             _check_condition(key, val)
 
 
-def query_records(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def query_records(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Filtered, sorted, paged records of one object."""
     obj, limit = args["object"], args["limit"]
     offset = decode_cursor(args.get("cursor"))
@@ -195,7 +196,7 @@ class RecordIdArgs(Schema):
                        metadata={"description": "Record id '<object>:<record id>' as search_records returns it."})
 
 
-def get_record(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def get_record(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """One record with every filled attribute, read through the tenant cache."""
     obj, rid = parse_record_id(args["id"])
     summary = summarize(ctx, load_record(ctx, obj, rid), obj, resolve=resolver(ctx))
@@ -223,7 +224,7 @@ RELATED_OUTPUT = object_schema({
 }, ["id", "title", "url", "relations", "next_cursor"])
 
 
-def _related_hit(ctx: Any, target: str, rid: str) -> dict[str, Any]:
+def _related_hit(ctx: ToolContext, target: str, rid: str) -> dict[str, Any]:
     try:
         record = ctx.services.cached(ctx.caller, record_key(target, rid), lambda: ctx.attio.get_record(target, rid))
     except AttioNotFound:
@@ -231,7 +232,7 @@ def _related_hit(ctx: Any, target: str, rid: str) -> dict[str, Any]:
     return {k: v for k, v in summarize(ctx, record, target).items() if k != "values"}
 
 
-def get_related_records(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def get_related_records(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Follow a record's record-reference attributes (a company's team, deals, …)."""
     obj, rid = parse_record_id(args["id"])
     offset, limit = decode_cursor(args.get("cursor")), args["limit"]

@@ -10,6 +10,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from ..attio.errors import AttioNotFound
+from ..mcp.context import ToolContext
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
 from . import workspace
 from .common import DESTRUCTIVE, IDEMPOTENT_WRITE, WRITE, WRITE_SCOPE, object_schema, parse_record_id, result
@@ -79,20 +80,20 @@ class DeleteArgs(Schema):
     id = _id_field()
 
 
-def _convert(ctx: Any, obj: str, values: dict[str, Any]) -> dict[str, Any]:
+def _convert(ctx: ToolContext, obj: str, values: dict[str, Any]) -> dict[str, Any]:
     if not values:
         raise ToolError('values is empty: give at least one attribute, e.g. {"name": "Acme"}.')
     return to_attio_values(ctx, obj, values)
 
 
-def _saved(ctx: Any, obj: str, record: dict[str, Any], converted: dict[str, Any],
+def _saved(ctx: ToolContext, obj: str, record: dict[str, Any], converted: dict[str, Any],
            old: dict[str, Any] | None = None) -> dict[str, Any]:
     rid = (record.get("id") or {}).get("record_id", "")
     forget_touched(ctx, obj, rid, old, record, extra=written_references(converted))
     return summarize(ctx, record, obj)
 
 
-def create_record(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def create_record(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Create, or assert on the first unique attribute given so that a retry cannot duplicate."""
     obj = args["object"]
     converted = _convert(ctx, obj, args["values"])
@@ -109,7 +110,7 @@ def create_record(ctx: Any, args: dict[str, Any]) -> ToolResult:
     return result(ctx, out, summary_text(ctx, out, head))
 
 
-def upsert_record(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def upsert_record(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Update the record whose unique attribute matches, or create it."""
     obj, matching = args["object"], args["matching_attribute"]
     attrs = attribute_map(ctx, obj)
@@ -126,7 +127,7 @@ def upsert_record(ctx: Any, args: dict[str, Any]) -> ToolResult:
                                                    f"(matched on {matching})"))
 
 
-def update_record(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def update_record(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """PATCH (append multi-values) or PUT (overwrite them)."""
     obj, rid = parse_record_id(args["id"])
     converted = _convert(ctx, obj, args["values"])
@@ -143,7 +144,7 @@ def update_record(ctx: Any, args: dict[str, Any]) -> ToolResult:
     return result(ctx, out, summary_text(ctx, out, head))
 
 
-def delete_record(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def delete_record(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Delete a record once the user has confirmed it (ctx.confirm: elicitation or a token)."""
     obj, rid = parse_record_id(args["id"])
     record = load_record(ctx, obj, rid)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..mcp.context import ToolContext
 from ..mcp.features import compact_json
 from ..mcp.registry import Registry, Resource, ResourceTemplate
 from . import workspace
@@ -13,14 +14,14 @@ RECORD_TEMPLATE = RECORD_URI
 MAX_SUGGESTIONS = 20
 
 
-def read_record(ctx: Any, object: str, record_id: str) -> list[dict[str, Any]]:
+def read_record(ctx: ToolContext, object: str, record_id: str) -> list[dict[str, Any]]:
     """A record rendered as markdown text."""
     obj, rid = parse_id(f"{object}:{record_id}")
     record, title, text = load_record_text(ctx, obj, rid)
     return [{"uri": f"attio://records/{obj}/{rid}", "mimeType": "text/markdown", "text": f"# {title}\n\n{text}"}]
 
 
-def read_schema(ctx: Any) -> list[dict[str, Any]]:
+def read_schema(ctx: ToolContext) -> list[dict[str, Any]]:
     """The workspace's objects and their attribute titles, as JSON."""
     objs = workspace.objects(ctx)
     body = {"workspace": workspace.workspace(ctx).get("workspace_name"),
@@ -29,7 +30,7 @@ def read_schema(ctx: Any) -> list[dict[str, Any]]:
     return [{"uri": "attio://schema", "mimeType": "application/json", "text": compact_json(body)}]
 
 
-def complete_record(ctx: Any, name: str, value: str, context: dict[str, str]) -> list[str]:
+def complete_record(ctx: ToolContext, name: str, value: str, context: dict[str, str]) -> list[str]:
     """Suggest object slugs, then record ids (by name) within the chosen object."""
     if name == "object":
         return [slug for slug in workspace.objects(ctx) if slug.startswith(value.lower())]

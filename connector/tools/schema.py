@@ -9,6 +9,7 @@ from typing import Any
 
 from marshmallow import fields, validate
 
+from ..mcp.context import ToolContext
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
 from . import values, workspace
 from .common import READ, READ_SCOPE, PageArgs, decode_cursor, object_schema, page_fields, result
@@ -47,7 +48,7 @@ class ListAttributesArgs(PageArgs):
                            metadata={"description": "How many attributes to return (1-100, default 100)."})
 
 
-def all_lists(ctx: Any) -> list[dict[str, Any]]:
+def all_lists(ctx: ToolContext) -> list[dict[str, Any]]:
     """Every list the credential sees, as {list_id, api_slug, name, parent_object, access}, cached."""
     def load() -> list[dict[str, Any]]:
         return [{"list_id": (x.get("id") or {}).get("list_id", ""), "api_slug": x["api_slug"],
@@ -57,7 +58,7 @@ def all_lists(ctx: Any) -> list[dict[str, Any]]:
     return ctx.services.cached(ctx.caller, "lists", load, ttl=SCHEMA_TTL)
 
 
-def find_list(ctx: Any, key: str) -> dict[str, Any]:
+def find_list(ctx: ToolContext, key: str) -> dict[str, Any]:
     """The list named by api_slug, UUID or name (case-insensitive), or a ToolError listing the lists."""
     wanted = key.strip().casefold()
     lists = all_lists(ctx)
@@ -69,7 +70,7 @@ def find_list(ctx: Any, key: str) -> dict[str, Any]:
     raise ToolError(f"Unknown list {key!r}. Available lists: {known}. Pass one of these api_slugs.")
 
 
-def _target(ctx: Any, key: str) -> tuple[str, str]:
+def _target(ctx: ToolContext, key: str) -> tuple[str, str]:
     """('objects' | 'lists', api_slug) for an object or list name, or a ToolError listing both."""
     objects = workspace.objects(ctx)
     wanted = key.strip().casefold()
@@ -86,7 +87,7 @@ def _target(ctx: Any, key: str) -> tuple[str, str]:
                     f"Lists: {lists}. Pass one of these api_slugs.")
 
 
-def attributes(ctx: Any, slug: str, kind: str) -> list[dict[str, Any]]:
+def attributes(ctx: ToolContext, slug: str, kind: str) -> list[dict[str, Any]]:
     """The attributes of an object or list as `describe_attribute` shows them, with option/status titles.
 
     Built from `values`' cached definitions and options, so the schema is read once per tenant and TTL.
@@ -102,12 +103,12 @@ def attributes(ctx: Any, slug: str, kind: str) -> list[dict[str, Any]]:
     return out
 
 
-def attribute_titles(ctx: Any, slug: str, kind: str) -> dict[str, str]:
+def attribute_titles(ctx: ToolContext, slug: str, kind: str) -> dict[str, str]:
     """Attribute slug → title for an object or list (no option lookups)."""
     return {k: a.get("title") or k for k, a in values.attribute_map(ctx, slug, kind).items()}
 
 
-def list_objects(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def list_objects(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """The workspace's objects."""
     offset, limit = decode_cursor(args.get("cursor")), args["limit"]
     everything = [{"api_slug": slug, **o} for slug, o in workspace.objects(ctx).items()]
@@ -132,7 +133,7 @@ def _attribute_line(a: dict[str, Any]) -> str:
     return line
 
 
-def list_attributes(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def list_attributes(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """The attributes of one object or list."""
     kind, slug = _target(ctx, args["target"])
     offset, limit = decode_cursor(args.get("cursor")), args["limit"]

@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from ..attio.errors import AttioNotFound
 from ..attio.render import record_title, record_url, render_record
+from ..mcp.context import ToolContext
 from ..mcp.features import compact_json
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
 from . import workspace
@@ -56,13 +57,13 @@ FETCH_OUTPUT = {
 }
 
 
-def _result(payload: dict[str, Any], ctx: Any) -> ToolResult:
+def _result(payload: dict[str, Any], ctx: ToolContext) -> ToolResult:
     meta = ctx.services.describe()
     return ToolResult(content=[{"type": "text", "text": compact_json(payload)}], structured=payload,
                       meta={"attio-connector/source": meta})
 
 
-def search(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def search(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Fuzzy search across people, companies and deals: one Attio call."""
     query = args["query"].strip()
     ctx.progress(0, 2, "Searching Attio")
@@ -85,7 +86,7 @@ def search(ctx: Any, args: dict[str, Any]) -> ToolResult:
 
 
 
-def load_record_text(ctx: Any, obj: str, rid: str) -> tuple[dict[str, Any], str, str]:
+def load_record_text(ctx: ToolContext, obj: str, rid: str) -> tuple[dict[str, Any], str, str]:
     """Fetch one record and render it: (record, title, text)."""
     try:
         record = ctx.services.cached(ctx.caller, record_key(obj, rid), lambda: ctx.attio.get_record(obj, rid))
@@ -114,7 +115,7 @@ def load_record_text(ctx: Any, obj: str, rid: str) -> tuple[dict[str, Any], str,
     return record, record_title(record, obj), text
 
 
-def fetch(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def fetch(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """The full text of one record, with its notes."""
     obj, rid = parse_id(args["id"])
     ctx.progress(0, 2, "Reading the record")

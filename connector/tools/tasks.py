@@ -13,6 +13,7 @@ from marshmallow import Schema, fields, validate
 
 from ..attio.errors import AttioNotFound
 from ..attio.paths import UNSET
+from ..mcp.context import ToolContext
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
 from .common import (DESTRUCTIVE, IDEMPOTENT_WRITE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, PageArgs, check_uuid,
                      decode_cursor, page_fields, result)
@@ -25,7 +26,7 @@ DEADLINE_HOUR = 17  # a bare date means 17:00 UTC that day
 SORTS = {"oldest": "created_at:asc", "newest": "created_at:desc"}
 
 
-def _actors(ctx: Any, names: list[str]) -> list[dict[str, str]]:
+def _actors(ctx: ToolContext, names: list[str]) -> list[dict[str, str]]:
     ids = dict.fromkeys(resolve_member(ctx, n, "assignee")["id"] for n in names)
     return [{"referenced_actor_type": "workspace-member", "referenced_actor_id": i} for i in ids]
 
@@ -51,7 +52,7 @@ def parse_deadline(raw: str | None) -> str | None:
     return at.strftime("%Y-%m-%dT%H:%M:%S") + f".{at.microsecond:06d}000Z"
 
 
-def _links(ctx: Any, ids: list[str], labels: RecordLabels) -> list[dict[str, str]]:
+def _links(ctx: ToolContext, ids: list[str], labels: RecordLabels) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     for raw in ids:
         obj, rid, record = load_record(ctx, raw)
@@ -147,7 +148,7 @@ IMMUTABLE = ("A task's content cannot be changed: Attio makes task content immut
              "changes only deadline, is_completed, assignees and record_ids.")
 
 
-def _task(ctx: Any, t: dict[str, Any], labels: RecordLabels) -> dict[str, Any]:
+def _task(ctx: ToolContext, t: dict[str, Any], labels: RecordLabels) -> dict[str, Any]:
     by_id = {m["id"]: m for m in members(ctx)}
     people = []
     for a in t.get("assignees") or []:
@@ -180,7 +181,7 @@ def _deadline_key(t: dict[str, Any]) -> tuple[Any, ...]:
 
 # -- handlers --------------------------------------------------------------------------------
 
-def list_tasks(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def list_tasks(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Tasks filtered by assignee, linked record and completion; sorted by deadline or creation."""
     offset, limit, labels = decode_cursor(args["cursor"]), args["limit"], RecordLabels(ctx)
     filters: dict[str, Any] = {"is_completed": args["completed"]}
@@ -212,7 +213,7 @@ def list_tasks(ctx: Any, args: dict[str, Any]) -> ToolResult:
     return result(ctx, out, "\n".join([head, *(_task_text(t) for t in tasks)]))
 
 
-def create_task(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def create_task(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Create a task; Attio needs all six fields, so absent ones get their defaults."""
     labels = RecordLabels(ctx)
     deadline = parse_deadline(args["deadline"])
@@ -224,7 +225,7 @@ def create_task(ctx: Any, args: dict[str, Any]) -> ToolResult:
     return result(ctx, {"task": task}, "Created task:\n" + _task_text(task))
 
 
-def update_task(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def update_task(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Change deadline, completion, assignees or linked records; content is refused."""
     if "content" in args:
         raise ToolError(IMMUTABLE)
@@ -247,7 +248,7 @@ def update_task(ctx: Any, args: dict[str, Any]) -> ToolResult:
     return result(ctx, {"task": task}, "Updated task:\n" + _task_text(task))
 
 
-def delete_task(ctx: Any, args: dict[str, Any]) -> ToolResult:
+def delete_task(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Delete one task once the user has confirmed it (read first, so both say what is deleted)."""
     tid = check_uuid(args["task_id"], "task_id")
     try:

@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from ..attio.errors import AttioNotFound
+from ..mcp.context import ToolContext
 from ..mcp.registry import ToolError
 from . import workspace
 from .common import RECORD_ID, UUID
@@ -30,7 +31,7 @@ _REF_CANDIDATES = 10
 
 # -- schema facts (cached per tenant) -----------------------------------------------------------
 
-def attribute_defs(ctx: Any, target: str, kind: str = "objects") -> list[dict[str, Any]]:
+def attribute_defs(ctx: ToolContext, target: str, kind: str = "objects") -> list[dict[str, Any]]:
     """The attribute definitions of an object (kind="objects") or a list (kind="lists"), cached."""
     def load() -> list[dict[str, Any]]:
         return ctx.attio.list_attributes(target, target=kind)
@@ -44,7 +45,7 @@ def attribute_defs(ctx: Any, target: str, kind: str = "objects") -> list[dict[st
         raise ToolError(f'Unknown object "{target}". Objects in this workspace: {known}.') from None
 
 
-def attribute_map(ctx: Any, target: str, kind: str = "objects") -> dict[str, dict[str, Any]]:
+def attribute_map(ctx: ToolContext, target: str, kind: str = "objects") -> dict[str, dict[str, Any]]:
     """Attribute definitions by api_slug, in schema order."""
     return {a["api_slug"]: a for a in attribute_defs(ctx, target, kind) if a.get("api_slug")}
 
@@ -54,7 +55,7 @@ def writable_slugs(attrs: dict[str, dict[str, Any]]) -> list[str]:
     return [slug for slug, a in attrs.items() if a.get("is_writable", True) and not a.get("is_archived")]
 
 
-def attribute_options(ctx: Any, target: str, attr: dict[str, Any], kind: str = "objects") -> list[str]:
+def attribute_options(ctx: ToolContext, target: str, attr: dict[str, Any], kind: str = "objects") -> list[str]:
     """The titles of a select attribute's options or a status attribute's statuses (not archived), cached."""
     slug, kind_of = attr["api_slug"], attr.get("type")
     if kind_of not in ("select", "status"):
@@ -68,7 +69,7 @@ def attribute_options(ctx: Any, target: str, attr: dict[str, Any], kind: str = "
     return [o["title"] for o in items if o.get("title") and not o.get("is_archived")]
 
 
-def reference_targets(ctx: Any, attr: dict[str, Any]) -> list[str]:
+def reference_targets(ctx: ToolContext, attr: dict[str, Any]) -> list[str]:
     """The object slugs a record-reference attribute may point to (every object when unrestricted)."""
     allowed = ((attr.get("config") or {}).get("record_reference") or {}).get("allowed_object_ids")
     objects = workspace.objects(ctx)
@@ -98,7 +99,7 @@ def describe_attribute(attr: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _members(ctx: Any) -> list[dict[str, str]]:
+def _members(ctx: ToolContext) -> list[dict[str, str]]:
     def load() -> list[dict[str, str]]:
         out = []
         for m in ctx.attio.list_members():
@@ -114,7 +115,7 @@ def _members(ctx: Any) -> list[dict[str, str]]:
 class _Conv:
     """The conversion of one attribute's values; `bad(reason)` builds its ToolError."""
 
-    def __init__(self, ctx: Any, target: str, kind: str, attr: dict[str, Any]) -> None:
+    def __init__(self, ctx: ToolContext, target: str, kind: str, attr: dict[str, Any]) -> None:
         self.ctx, self.target, self.kind, self.attr = ctx, target, kind, attr
         self.slug, self.type = attr["api_slug"], attr.get("type", "")
 
@@ -312,7 +313,7 @@ def _show(x: Any) -> str:
     return text if len(text) <= 80 else text[:79] + "…"
 
 
-def to_attio_values(ctx: Any, target: str, values: dict[str, Any], *, kind: str = "objects") -> dict[str, Any]:
+def to_attio_values(ctx: ToolContext, target: str, values: dict[str, Any], *, kind: str = "objects") -> dict[str, Any]:
     """Convert friendly values for an object's records (or a list's entries) into Attio's write shapes.
 
     Raises ToolError for an unknown or read-only slug (listing the writable ones) and for a bad value

@@ -2,20 +2,21 @@
 from __future__ import annotations
 
 from typing import Any
+from ..mcp.context import ToolContext
 
 SCHEMA_TTL = 300  # objects and attributes change rarely; five minutes keeps them fresh enough
 
 
-def _services(ctx: Any) -> Any:
+def _services(ctx: ToolContext) -> Any:
     return ctx.services
 
 
-def workspace(ctx: Any) -> dict[str, Any]:
+def workspace(ctx: ToolContext) -> dict[str, Any]:
     """`/v2/self` for the caller's credential (workspace id, name and slug)."""
     return _services(ctx).cached(ctx.caller, "self", lambda: ctx.attio.self_info(), ttl=SCHEMA_TTL)
 
 
-def objects(ctx: Any) -> dict[str, dict[str, Any]]:
+def objects(ctx: ToolContext) -> dict[str, dict[str, Any]]:
     """Objects by api_slug, with their singular and plural nouns."""
     def load() -> dict[str, dict[str, Any]]:
         return {o["api_slug"]: {"singular": o.get("singular_noun") or o["api_slug"],
@@ -25,14 +26,14 @@ def objects(ctx: Any) -> dict[str, dict[str, Any]]:
     return _services(ctx).cached(ctx.caller, "objects", load, ttl=SCHEMA_TTL)
 
 
-def attribute_titles(ctx: Any, object_slug: str) -> dict[str, str]:
+def attribute_titles(ctx: ToolContext, object_slug: str) -> dict[str, str]:
     """Attribute api_slug → human title for one object."""
     def load() -> dict[str, str]:
         return {a["api_slug"]: a.get("title") or a["api_slug"] for a in ctx.attio.list_attributes(object_slug)}
     return _services(ctx).cached(ctx.caller, f"attrs:{object_slug}", load, ttl=SCHEMA_TTL)
 
 
-def member_names(ctx: Any) -> dict[str, str]:
+def member_names(ctx: ToolContext) -> dict[str, str]:
     """Workspace member id → full name (or email)."""
     def load() -> dict[str, str]:
         out = {}
@@ -43,6 +44,6 @@ def member_names(ctx: Any) -> dict[str, str]:
     return _services(ctx).cached(ctx.caller, "members", load, ttl=SCHEMA_TTL)
 
 
-def singular(ctx: Any, object_slug: str) -> str:
+def singular(ctx: ToolContext, object_slug: str) -> str:
     """The singular noun of an object ("Person"), falling back to the slug."""
     return objects(ctx).get(object_slug, {}).get("singular", object_slug)

@@ -97,7 +97,7 @@ def _server(handler: Any) -> tuple[McpServer, list[str]]:
     registry.add_tool(Tool(name="wipe", description="Wipes one thing.", handler=handler, annotations=DESTRUCTIVE,
                            args={"type": "object", "properties": {"thing": {"type": "string"}}},
                            output_schema={"type": "object", "properties": {"wiped": {"type": "string"}}}))
-    server = McpServer(registry, SimpleNamespace(registry=registry), name="t", version="1", title="t")
+    server = McpServer(registry, SimpleNamespace(describe=lambda: None), name="t", version="1", title="t")
     return server, []
 
 
