@@ -21,6 +21,7 @@ from .http_common import KEEPALIVE, SSE_HEADERS, accepts, client_key, restarting
 from .jsonrpc import INVALID_REQUEST, JsonRpcError
 from .request_meta import SUBSCRIPTION_ID, RequestMeta
 from .sessions import InFlight
+from .versions import MODERN_VERSIONS
 
 LISTEN = "subscriptions/listen"
 # The methods whose handlers may report progress or log while they run.
@@ -51,6 +52,9 @@ def answer(data: Any, caller: Any) -> Response:
         return Response(status=202)  # none is defined for HTTP; closing a stream is how a client cancels
     req_id = msg["id"]
     try:
+        header = (request.headers.get("MCP-Protocol-Version") or "").strip()
+        if header and header not in MODERN_VERSIONS and not _declares_version(msg):
+            raise request_meta.unsupported_version(header)  # e.g. a 2025 session naming a version nobody speaks
         meta = request_meta.load(msg.get("params"))
         headers.check_standard(request.headers, msg, meta.version)
         request_meta.check_version(meta)
@@ -68,6 +72,12 @@ def answer(data: Any, caller: Any) -> Response:
         return _live(ext, msg, meta, caller)
     reply, status = ext.server.handle_stateless(msg, meta, caller, lambda m: False, InFlight(req_id))
     return json_response(reply, status) if reply is not None else Response(status=202)
+
+
+def _declares_version(msg: dict[str, Any]) -> bool:
+    params = msg.get("params")
+    meta = params.get("_meta") if isinstance(params, dict) else None
+    return isinstance(meta, dict) and request_meta.PROTOCOL_VERSION in meta
 
 
 def _check_tool_headers(msg: dict[str, Any]) -> None:

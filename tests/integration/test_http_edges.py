@@ -92,6 +92,7 @@ def test_unsupported_protocol_version_header_is_400(server):
     sid = open_session(server.mcp_url)
     r = post(server.mcp_url, {"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers(sid, "1999-01-01"))
     assert r.status_code == 400 and "1999-01-01" in r.json()["error"]["message"]
+    assert r.json()["error"]["code"] == -32022 and "2025-11-25" in r.json()["error"]["data"]["supported"]
     # any supported version is accepted, not only the negotiated one
     r = post(server.mcp_url, {"jsonrpc": "2.0", "id": 2, "method": "ping"}, headers(sid, "2025-03-26"))
     assert r.status_code == 200 and r.json()["result"] == {}
@@ -109,11 +110,12 @@ def test_dns_rebinding_host_is_refused(server):
     assert 400 <= r.status_code < 500
 
 
-def test_server_discover_probe_gets_400_jsonrpc_error(server):
+def test_server_discover_without_meta_is_a_400_naming_what_is_missing(server):
     r = post(server.mcp_url, {"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {}},
              {"Mcp-Method": "server/discover", "MCP-Protocol-Version": "2026-07-28"})
     assert r.status_code == 400
-    assert r.json()["error"]["code"] in (-32600, -32601) and r.json()["id"] is None
+    assert r.json()["error"]["code"] == -32602 and r.json()["id"] == 1
+    assert "io.modelcontextprotocol/protocolVersion" in r.json()["error"]["message"]
 
 
 def test_initialize_negotiates_versions(server):
