@@ -26,6 +26,9 @@ class Services(Protocol):
     def describe(self) -> dict[str, Any] | None:
         """What the workspace is, for `server/discover` and `initialize` (`_meta`), or None."""
 
+    def cached(self, caller: Caller, key: str, produce: Callable[[], Any], ttl: int | None = None) -> Any:
+        """`produce()` at most once per TTL for this caller's tenant."""
+
 
 class Cancelled(Exception):
     """The client cancelled the request; no response is sent."""
@@ -142,6 +145,14 @@ class ToolContext:
         if missing:
             raise mrtr.InputRequired(missing, {**self.state, "answers": dict(self._kept)})
         return {key: self._kept[key] for key in requests}
+
+    def start_task(self) -> bool:
+        """Continue this call as a task (tasks extension) from here on: the client gets its task handle now and
+        polls for the result. True when the call became a task; False when it goes on as an ordinary call (the
+        tool does not support tasks, or the client did not declare the extension on this request). A task-
+        supporting tool that never calls it becomes a task when it outlasts a short grace period. Before it, an
+        `ask` is an ordinary input_required round; after it, `ask` parks the task until `tasks/update`."""
+        return False
 
     def request(self, method: str, params: dict[str, Any], timeout: float = 120.0) -> dict[str, Any]:
         """Send a server→client request on this call's stream and wait for the answer."""

@@ -15,7 +15,7 @@ from ..mcp.registry import Registry, Tool, ToolError, ToolResult
 from . import workspace
 from .common import DESTRUCTIVE, IDEMPOTENT_WRITE, WRITE, WRITE_SCOPE, object_schema, parse_record_id, result
 from .records import RECORD_SUMMARY, forget_touched, load_record, summarize, summary_text, written_references
-from .values import attribute_map, to_attio_values
+from .values import attribute_map, attribute_options, to_attio_values
 
 VALUES_HELP = ("Attribute slug → value. Friendly values work: a plain email, \"acme.com\" for a domain, "
                "\"2026-12-01\" for a date, a select option or status title, \"First Last\" for a name, a record "
@@ -93,10 +93,37 @@ def _saved(ctx: ToolContext, obj: str, record: dict[str, Any], converted: dict[s
     return summarize(ctx, record, obj)
 
 
+def _ask_missing(ctx: ToolContext, obj: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The values plus those the object requires and the call left out, asked of the user in one form when the
+    client can be asked (a 2026-07-28 input_required round trip); otherwise unchanged (Attio names them)."""
+    attrs = attribute_map(ctx, obj)
+    missing = [s for s, a in attrs.items() if a.get("is_required") and a.get("is_writable", True)
+               and not a.get("is_archived") and values.get(s) in (None, "", [])]
+    if not missing or not (ctx.stateless and ctx.client_supports("elicitation")):
+        return values
+    fields_asked: dict[str, Any] = {}
+    for slug in missing:
+        field: dict[str, Any] = {"type": "string", "title": attrs[slug].get("title") or slug}
+        options = attribute_options(ctx, obj, attrs[slug])
+        if options:
+            field["enum"] = options
+        fields_asked[slug] = field
+    noun = workspace.singular(ctx, obj).lower()
+    answer = ctx.ask({f"required_{obj}": {"method": "elicitation/create", "params": {
+        "mode": "form", "message": f"To create this {noun}, Attio also needs: "
+                                   f"{', '.join(f['title'] for f in fields_asked.values())}.",
+        "requestedSchema": {"type": "object", "properties": fields_asked, "required": missing}}}})[f"required_{obj}"]
+    given = answer.get("content") if answer.get("action") == "accept" else None
+    if not isinstance(given, dict) or any(given.get(s) in (None, "") for s in missing):
+        raise ToolError(f"Nothing was created: the {noun} needs {', '.join(missing)}, and they were not given. "
+                        "Add them to values and call again.")
+    return {**values, **{s: given[s] for s in missing}}
+
+
 def create_record(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Create, or assert on the first unique attribute given so that a retry cannot duplicate."""
     obj = args["object"]
-    converted = _convert(ctx, obj, args["values"])
+    converted = _convert(ctx, obj, _ask_missing(ctx, obj, args["values"]))
     attrs = attribute_map(ctx, obj)
     matching = next((s for s in attrs if attrs[s].get("is_unique") and converted.get(s)), None)
     if matching:

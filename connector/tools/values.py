@@ -7,6 +7,7 @@ slugs or options. Schemas, options and members are cached per tenant like the ot
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from datetime import date, datetime, timezone
@@ -301,8 +302,31 @@ class _Conv:
                            'as "<object>:<record id>".')
         shown = "; ".join(f'{(h.get("record_text") or "").strip() or "untitled"} '
                           f'({h["object_slug"]}:{h["id"]["record_id"]})' for h in chosen[:_REF_CANDIDATES])
+        picked = self._ask_which(text, chosen[:_REF_CANDIDATES])
+        if picked is not None:
+            return picked
         raise self.bad(f'"{text}" is ambiguous: it matches {len(chosen)} {where} records: {shown}. '
                        'Pass the one you mean as "<object>:<record id>".')
+
+    def _ask_which(self, text: str, candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """The record the user picks among `candidates` (a 2026-07-28 input_required round trip), or None when the
+        client cannot be asked; a decline ends the call with nothing changed."""
+        ctx = self.ctx
+        if not (ctx.stateless and ctx.client_supports("elicitation")):
+            return None
+        ids = [f'{h["object_slug"]}:{h["id"]["record_id"]}' for h in candidates]
+        titles = [f'{(h.get("record_text") or "").strip() or "untitled"} ({h["object_slug"]})' for h in candidates]
+        key = "choose_" + hashlib.sha256(f"{self.slug}\0{text}".encode()).hexdigest()[:12]
+        answer = ctx.ask({key: {"method": "elicitation/create", "params": {
+            "mode": "form", "message": f'"{text}" matches {len(ids)} records for {self.slug}. Which one do you mean?',
+            "requestedSchema": {"type": "object", "properties": {"record": {
+                "type": "string", "title": "Record", "oneOf": [{"const": i, "title": t} for i, t in zip(ids, titles)]}},
+                "required": ["record"]}}}})[key]
+        chosen = (answer.get("content") or {}).get("record") if answer.get("action") == "accept" else None
+        if chosen not in ids:
+            raise ToolError(f'Nothing was changed: no record was chosen for "{text}" ({self.slug}).')
+        obj, rid = chosen.split(":", 1)
+        return {"target_object": obj, "target_record_id": rid}
 
     def _interaction(self, x: Any) -> Any:
         raise self.bad("interaction attributes are set by Attio and cannot be written.")

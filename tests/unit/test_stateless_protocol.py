@@ -254,3 +254,41 @@ def test_invalid_x_mcp_header_annotations_are_refused_at_registration(schema, pr
     assert list(mcp_headers.annotated({"type": "object", "properties": {"o": {"type": "object", "properties": {
         "p": {"type": "string", "x-mcp-header": "P"}}}}})) == [(("o", "p"), "P", {"type": "string",
                                                                                   "x-mcp-header": "P"})]
+
+
+def _create(app, values: dict[str, Any], obj: str, **more: Any) -> dict[str, Any]:
+    return ok(call(app, "tools/call", {"name": "create_record", "arguments": {"object": obj, "values": values},
+                                       **more}, capabilities={"elicitation": {}}, extra={"Mcp-Param-Object": obj}))
+
+
+def test_missing_required_fields_are_asked_for_in_one_form(app):
+    asked = _create(app, {"name": "Unit Deal Form"}, "deals")
+    form = asked["inputRequests"]["required_deals"]["params"]["requestedSchema"]
+    assert form["required"] == ["stage", "owner"] and "Lead" in form["properties"]["stage"]["enum"]
+    state = asked["requestState"]
+    done = _create(app, {"name": "Unit Deal Form"}, "deals", requestState=state, inputResponses={"required_deals": {
+        "action": "accept", "content": {"stage": "Lead", "owner": "maya.chen@demo-sales.example"}}})
+    assert done["resultType"] == "complete" and not done["isError"], done
+    assert done["structuredContent"]["title"] == "Unit Deal Form"
+    refused_form = _create(app, {"name": "Unit Deal Form 2"}, "deals", requestState=_create(
+        app, {"name": "Unit Deal Form 2"}, "deals")["requestState"],
+        inputResponses={"required_deals": {"action": "decline"}})
+    assert refused_form["isError"] and "Nothing was created" in refused_form["content"][0]["text"]
+
+
+def test_an_ambiguous_reference_asks_which_record_is_meant(app):
+    asked = _create(app, {"name": "Unit Ambiguous", "company": "energy"}, "people")
+    (key, question), = asked["inputRequests"].items()
+    choices = question["params"]["requestedSchema"]["properties"]["record"]["oneOf"]
+    assert len(choices) == 2 and all(c["const"].startswith("companies:") for c in choices)
+    greenfield = next(c["const"] for c in choices if "Greenfield" in c["title"])
+    done = _create(app, {"name": "Unit Ambiguous", "company": "energy"}, "people", requestState=asked["requestState"],
+                   inputResponses={key: {"action": "accept", "content": {"record": greenfield}}})
+    assert not done["isError"], done
+    person = ok(call(app, "tools/call", {"name": "fetch", "arguments": {"id": done["structuredContent"]["id"]}}))
+    assert "Greenfield Renewable Energy" in person["content"][0]["text"]
+    # A client that cannot be asked gets the candidates to choose from, and nothing is created.
+    unasked = ok(call(app, "tools/call", {"name": "create_record", "arguments": {"object": "people", "values": {
+        "name": "Unit Ambiguous 2", "company": "energy"}}}, extra={"Mcp-Param-Object": "people"}))
+    assert unasked["isError"] and "is ambiguous" in unasked["content"][0]["text"]
+    assert "Greenfield Renewable Energy" in unasked["content"][0]["text"]
