@@ -292,3 +292,39 @@ def test_an_ambiguous_reference_asks_which_record_is_meant(app):
         "name": "Unit Ambiguous 2", "company": "energy"}}}, extra={"Mcp-Param-Object": "people"}))
     assert unasked["isError"] and "is ambiguous" in unasked["content"][0]["text"]
     assert "Greenfield Renewable Energy" in unasked["content"][0]["text"]
+
+
+def test_a_listen_stream_acknowledges_delivers_what_it_asked_for_and_ends_cleanly_on_drain(demo_attio, tmp_path):
+    app = migrated_app({"ATTIO_API_URL": demo_attio.url, "AUTH_DISABLED": True, "SECRET_KEY": "s" * 40,
+                        "DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite'}", "LOG_LEVEL": "WARNING"}, environ={})
+    ext = app.extensions["mcp"]
+    msg = body("subscriptions/listen", {"notifications": {"resourceSubscriptions": ["attio://records/people/1"],
+                                                          "toolsListChanged": True}}, rid="l1")
+    stream = app.test_client().post("/mcp", data=json.dumps(msg), headers=headers(msg), buffered=False)
+    assert stream.status_code == 200 and stream.mimetype == "text/event-stream"
+    chunks = iter(stream.response)
+
+    def frame() -> dict[str, Any]:
+        while True:
+            data = [line[6:] for line in next(chunks).decode().splitlines() if line.startswith("data: ")]
+            if data:
+                return json.loads(data[0])
+
+    ack = frame()
+    assert ack["method"] == "notifications/subscriptions/acknowledged"
+    # The product's lists do not change at runtime: only the record subscription is honoured.
+    assert ack["params"]["notifications"] == {"resourceSubscriptions": ["attio://records/people/1"]}
+    ext.server.changes.publish("resourceUpdated", "attio://records/people/2")  # not asked for
+    ext.server.changes.publish("toolsListChanged")  # not honoured
+    ext.server.changes.publish("resourceUpdated", "attio://records/people/1")
+    update = frame()
+    assert update["method"] == "notifications/resources/updated"
+    assert update["params"] == {"uri": "attio://records/people/1",
+                                "_meta": {"io.modelcontextprotocol/subscriptionId": "l1"}}
+    ext.shutdown(wait=0.1)
+    end = frame()
+    assert end["id"] == "l1" and end["result"]["resultType"] == "complete"
+    assert end["result"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "l1"
+    with pytest.raises(StopIteration):
+        frame()
+    assert not ext.server.changes.listeners
