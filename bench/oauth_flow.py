@@ -75,7 +75,7 @@ def one_flow(base: str) -> dict[str, float]:
     page = http.get(meta["authorization_endpoint"] + "?" + urlencode({
         "response_type": "code", "client_id": client["client_id"], "redirect_uri": REDIRECT, "state": "s",
         "code_challenge": challenge, "code_challenge_method": "S256", "resource": prm["resource"],
-        "scope": "attio:read"}))
+        "scope": "attio:read offline_access"}))
     assert page.status_code == 200
     t = step("consent page", t)
     answer = http.post(meta["authorization_endpoint"], data={**_hidden(page.text), "decision": "allow"},

@@ -169,9 +169,14 @@ class ClientView(ClientMixin):
         return uris[0] if len(uris) == 1 else None
 
     def get_allowed_scope(self, scope: str | None) -> str:
-        allowed = set(self.meta.get("scope", "").split()) or {*SCOPES, OFFLINE}
+        """The scope granted for a requested one (Authlib, at /authorize): the resource scopes the client registered
+        (all when it registered none), `attio:read` when nothing was asked for, and `offline_access` exactly when it
+        was asked for and the client may use the refresh_token grant, whatever scope it registered (it asks for a
+        refresh token, not for access to anything; ChatGPT registers only the attio scopes)."""
+        allowed = set(self.meta.get("scope", "").split()) or {*SCOPES}
         wanted = (scope or "attio:read").split()
-        return " ".join(s for s in wanted if s in allowed)
+        return " ".join(s for s in dict.fromkeys(wanted)
+                        if s in allowed - {OFFLINE} or (s == OFFLINE and self.may_refresh))
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return redirect_matches(self.meta.get("redirect_uris") or [], redirect_uri)
@@ -193,9 +198,9 @@ class ClientView(ClientMixin):
         return grant_type in (self.meta.get("grant_types") or ["authorization_code", "refresh_token"])
 
     @property
-    def gets_refresh_tokens(self) -> bool:
-        """Whether its code exchange returns a refresh token: Authlib issues one exactly when the client may use
-        the refresh_token grant (AuthorizationCodeGrant.create_token_response), whatever scope was asked for."""
+    def may_refresh(self) -> bool:
+        """Registered for the refresh_token grant: only such a client is granted offline_access (and so gets a
+        refresh token, see server.CodeGrant.generate_token)."""
         return self.check_grant_type("refresh_token")
 
     @property

@@ -19,6 +19,7 @@ from sqlalchemy import update
 from . import signin, store, upstream
 from .audit import audit
 from .cimd import CimdError, is_cimd_client_id, load_cimd_client
+from .clients import OFFLINE
 from .consent import client_context, still_as_shown
 from .models import PendingAuthorization, aware
 from .ratelimit import limit
@@ -107,10 +108,10 @@ def _render_consent(grant: Any, pending: PendingAuthorization, csrf: str, error:
     g.form_targets = {_origin(redirect_uri)}
     if current_app.config["MODE"] == "attio_oauth":
         g.form_targets.add(_origin(current_app.config["ATTIO_OAUTH_URL"]))
-    # "Stay connected" is said whenever a refresh token will come, asked for or not (ChatGPT does not always send
-    # offline_access), and never when none will.
-    shown = [s for s in (grant.request.scope or "").split() if s in SCOPE_TEXT and s != "offline_access"]
-    shown += ["offline_access"] if grant.client.gets_refresh_tokens else []
+    # The scope as granted (ClientView.get_allowed_scope): "Stay connected" is listed exactly when offline_access was
+    # granted, which is exactly when the code exchange returns a refresh token.
+    granted = (grant.request.scope or "").split()
+    shown = [s for s in granted if s in SCOPE_TEXT and s != OFFLINE] + [OFFLINE] * (OFFLINE in granted)
     scopes = [{"name": s, "title": SCOPE_TEXT[s][0], "description": SCOPE_TEXT[s][1]} for s in shown]
     mode = current_app.config["MODE"]
     return page("authorize.html", status, client=client_context(grant.client, redirect_uri), scopes=scopes,

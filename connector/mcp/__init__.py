@@ -13,6 +13,7 @@ from .context import Caller
 from .http_common import StreamGate
 from .mrtr import RequestStates
 from .subscriptions import ChangeFeed
+from .tasks import EXTENSION as TASKS_EXTENSION, MemoryTaskStore, RedisTaskStore, TaskManager
 from .registry import Registry
 from .server import McpServer
 from .sessions import SessionStore
@@ -52,6 +53,11 @@ class McpExtension:
         self.server.request_states = RequestStates(keys, ttl=cfg["CONFIRMATION_TTL_SECONDS"])
         self.server.changes = ChangeFeed(cfg["REDIS_URL"] or None,
                                          socket_timeout=cfg["REDIS_SOCKET_TIMEOUT"] if cfg["REDIS_URL"] else None)
+        # The tasks extension (2026-07-28): task state in Redis when set, so any worker or instance answers for it.
+        store = RedisTaskStore(cfg["REDIS_URL"], socket_timeout=cfg["REDIS_SOCKET_TIMEOUT"]) if cfg["REDIS_URL"] \
+            else MemoryTaskStore()
+        self.server.tasks = TaskManager(store, self.server.changes)
+        self.server.add_extension(TASKS_EXTENSION, self.server.tasks.methods())
         caps = {"idle_timeout": cfg["SESSION_IDLE_TIMEOUT"], "max_sessions": cfg["MAX_SESSIONS"],
                 "max_per_caller": cfg["MAX_SESSIONS_PER_SUBJECT"]}
         if cfg["REDIS_URL"]:
@@ -120,8 +126,13 @@ class McpExtension:
         requests whose replies travel on a stream get `wait` seconds to finish, then a "server restarting" error;
         new streams get 503. So the worker exits well inside gunicorn's graceful_timeout. Sessions in Redis stay
         for the client's next request to any worker; sessions in this worker's memory end with it (their next use
-        gets 404, and the client re-initializes). Returns how many streams were open."""
+        gets 404, and the client re-initializes). Tasks running here are marked failed (their greenlets end with the
+        worker; the client calls the tool again). Returns how many streams were open."""
         self.shutting_down = True
+        if self.server is not None and self.server.tasks is not None:
+            failed = self.server.tasks.shutdown()  # a task dies with its worker: say so rather than stay "working"
+            if failed:
+                log.info("draining: %d running tasks marked failed (the client calls the tool again)", failed)
         if self.gate is None:
             return 0
         streams = self.gate.open_streams

@@ -16,6 +16,7 @@ from . import confirmation, headers
 from .schema_gen import schema_to_json
 
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+TASK_SUPPORT = ("forbidden", "optional", "required")
 
 
 @dataclass
@@ -81,10 +82,17 @@ class Tool:
     # True for tools that send server→client requests or timed notifications while they run: their calls
     # always get a live SSE reply. Others run inline; progress still streams live when a client asks for it.
     streaming: bool = False
+    # The tasks extension (2026-07-28 clients that declare it; connector.mcp.tasks): "optional" — a call answers
+    # with a task handle once it outlasts a short grace period or calls ctx.start_task(), else inline as usual;
+    # "required" — the same, and a client without the extension gets -32021 instead of running it; "forbidden"
+    # — never a task. Session (2025) clients always get the ordinary call.
+    task_support: str = "forbidden"
 
     def __post_init__(self) -> None:
         if not TOOL_NAME.match(self.name):
             raise ValueError(f"invalid tool name {self.name!r}")
+        if self.task_support not in TASK_SUPPORT:
+            raise ValueError(f"task_support of {self.name!r} must be one of {', '.join(TASK_SUPPORT)}")
         self._input_schema = self._build_input_schema()
         headers.validate_annotations(self._input_schema)
         self._loader = self.args() if isinstance(self.args, type) else None

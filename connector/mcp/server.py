@@ -69,6 +69,7 @@ class McpServer:
         self.info = {"name": name, "version": version, "title": title}
         self.instructions = instructions
         self.extensions: set[str] = set()
+        self.tasks: Any = None  # the tasks extension's TaskManager (connector.mcp.tasks), when McpExtension adds it
         # McpExtension.init_app replaces this with one keyed by SECRET_KEY; a bare server gets a random key.
         self.confirmations = Confirmations([secrets.token_urlsafe(32)], ttl=300)
         # McpExtension.init_app replaces these too: requestState keyed by SECRET_KEY, the feed shared via Redis.
@@ -96,7 +97,8 @@ class McpServer:
         return {"toolsListChanged": "toolsListChanged" in announced,
                 "promptsListChanged": "promptsListChanged" in announced,
                 "resourcesListChanged": "resourcesListChanged" in announced,
-                "resourceSubscriptions": "resourceUpdated" in announced}
+                "resourceSubscriptions": "resourceUpdated" in announced,
+                "taskIds": self.tasks is not None}
 
     def capabilities(self) -> dict[str, Any]:
         """What this server offers a 2026-07-28 client."""
@@ -123,7 +125,8 @@ class McpServer:
         return out
 
     def add_extension(self, name: str, methods: dict[str, Callable[..., dict[str, Any]]]) -> None:
-        """Serve an extension's methods to stateless clients and advertise it (e.g. io.modelcontextprotocol/tasks)."""
+        """Serve an extension's methods to stateless clients and advertise it (e.g. io.modelcontextprotocol/tasks).
+        An extension may wrap a core method for them too (the tasks extension's tools/call and tools/list)."""
         self.extensions.add(name)
         self._stateless_methods.update(methods)
 

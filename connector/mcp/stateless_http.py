@@ -15,7 +15,7 @@ import gevent
 import gevent.queue
 from flask import Response, current_app, request
 
-from . import headers, jsonrpc, request_meta, subscriptions
+from . import headers, jsonrpc, request_meta, subscriptions, tasks
 from ..web import json_response, rpc_error
 from .http_common import KEEPALIVE, SSE_HEADERS, accepts, client_key, restarting_error, sse_event
 from .jsonrpc import INVALID_REQUEST, JsonRpcError
@@ -66,7 +66,7 @@ def answer(data: Any, caller: Any) -> Response:
     if refused is not None:
         return refused
     if msg["method"] == LISTEN:
-        return _listen(ext, msg, caller)
+        return _listen(ext, msg, meta, caller)
     if msg["method"] in MAY_EMIT and accepts("text/event-stream") and (
             meta.log_level is not None or meta.raw.get("progressToken") is not None):
         return _live(ext, msg, meta, caller)
@@ -150,14 +150,20 @@ def _request_stream(ext: Any, kind: str, payload: Any, events: gevent.queue.Queu
             in_flight.cancelled.set()  # the client closed the stream, or the drain ran out: stop the work
 
 
-def _listen(ext: Any, msg: dict[str, Any], caller: Any) -> Response:
-    """`subscriptions/listen`: acknowledge the honoured filter, then stream the changes it selects."""
+def _listen(ext: Any, msg: dict[str, Any], meta: RequestMeta, caller: Any) -> Response:
+    """`subscriptions/listen`: acknowledge the honoured filter, then stream the changes it selects. Task status
+    notifications (`taskIds`) need the tasks extension declared on the request (-32021)."""
     if not accepts("text/event-stream"):
         return rpc_error(406, INVALID_REQUEST, "Not Acceptable: subscriptions/listen answers with an SSE stream; "
                          "Accept must list text/event-stream")
     req_id = msg["id"]
+    wanted = (msg.get("params") or {}).get("notifications")
+    if ext.server.tasks is not None and isinstance(wanted, dict) and "taskIds" in wanted \
+            and meta.extension(tasks.EXTENSION) is None:
+        return _error(tasks.missing_extension("task status notifications belong to the tasks extension"), req_id)
     try:
-        listener, honoured = subscriptions.accept(msg.get("params"), req_id, ext.server.offers())
+        listener, honoured = subscriptions.accept(msg.get("params"), req_id, ext.server.offers(),
+                                                  owner=tasks.owner_of(caller))
     except JsonRpcError as exc:
         exc.http_status = 400
         return _error(exc, req_id)

@@ -2,7 +2,10 @@
 
 Anything that changes a list (a tool added) or a resource (a record written) calls `ChangeFeed.publish`. With
 REDIS_URL the change goes through one Redis channel, so a listen stream held by any worker of any instance
-hears it; without, it reaches this process's streams. A stream only ever gets the kinds it asked for.
+hears it; without, it reaches this process's streams. A stream only ever gets the kinds it asked for. A task's
+status changes (tasks extension, `connector.mcp.tasks`) travel the same way: streams that listed the task in
+`taskIds` get `notifications/tasks` (only for their own caller's tasks), and `watch` callbacks — the task
+manager's — hear every change, so the worker running a task learns of a cancel or an answer sent to another.
 Knows no HTTP and no Attio.
 """
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import gevent
 import gevent.queue
@@ -28,6 +31,7 @@ LIST_KINDS = {"toolsListChanged": "notifications/tools/list_changed",
               "promptsListChanged": "notifications/prompts/list_changed",
               "resourcesListChanged": "notifications/resources/list_changed"}
 RESOURCE_UPDATED = "notifications/resources/updated"
+TASK_STATUS = "notifications/tasks"
 MAX_URIS = 100
 
 
@@ -40,6 +44,8 @@ class _Filter(Schema):
     resourcesListChanged = fields.Boolean()
     resourceSubscriptions = fields.List(fields.String(validate=validate.Length(min=1, max=4096)),
                                         validate=validate.Length(max=MAX_URIS))
+    taskIds = fields.List(fields.String(validate=validate.Length(min=1, max=256)),
+                          validate=validate.Length(max=MAX_URIS))
 
 
 class _ListenParams(Schema):
@@ -60,25 +66,34 @@ class Listener:
     kinds: frozenset[str]
     uris: frozenset[str]
     queue: gevent.queue.Queue = field(default_factory=lambda: gevent.queue.Queue(maxsize=256))
+    task_ids: frozenset[str] = frozenset()
+    owner: str | None = None  # who is listening (tasks.owner_of): only their own tasks are delivered
 
     def wants(self, change: dict[str, Any]) -> bool:
         """True if this stream asked for `change`."""
         if change["kind"] == "resourceUpdated":
             return change.get("uri") in self.uris
+        if change["kind"] == "task":
+            return change.get("taskId") in self.task_ids and self.owner is not None \
+                and change.get("owner") == self.owner and isinstance(change.get("task"), dict)
         return change["kind"] in self.kinds
 
     def notification(self, change: dict[str, Any]) -> dict[str, Any]:
         """The notification for `change`, tagged with this subscription's id."""
         params: dict[str, Any] = {"_meta": {SUBSCRIPTION_ID: self.subscription_id}}
+        if change["kind"] == "task":  # the whole DetailedTask, as tasks/get would answer at that moment
+            return jsonrpc.notification(TASK_STATUS, {**change["task"], **params})
         if change["kind"] == "resourceUpdated":
             params["uri"] = change["uri"]
             return jsonrpc.notification(RESOURCE_UPDATED, params)
         return jsonrpc.notification(LIST_KINDS[change["kind"]], params)
 
 
-def accept(params: Any, subscription_id: Any, offered: dict[str, bool]) -> tuple[Listener, dict[str, Any]]:
+def accept(params: Any, subscription_id: Any, offered: dict[str, bool],
+           owner: str | None = None) -> tuple[Listener, dict[str, Any]]:
     """The listener for a `subscriptions/listen` request and the acknowledged filter (the subset we honour:
-    `offered` says which list kinds and whether resource updates are supported). -32602 for a bad filter."""
+    `offered` says which list kinds, whether resource updates and task status notifications are supported).
+    `owner` names the listening caller for task notifications. -32602 for a bad filter."""
     try:
         wanted = _PARAMS.load(params or {})["notifications"]
     except ValidationError as exc:
@@ -88,7 +103,10 @@ def accept(params: Any, subscription_id: Any, offered: dict[str, bool]) -> tuple
     honoured: dict[str, Any] = {k: True for k in sorted(kinds)}
     if "resourceSubscriptions" in wanted and offered.get("resourceSubscriptions"):
         honoured["resourceSubscriptions"] = sorted(uris)
-    return Listener(subscription_id, kinds, uris), honoured
+    task_ids = frozenset(wanted.get("taskIds") or ()) if offered.get("taskIds") else frozenset()
+    if "taskIds" in wanted and offered.get("taskIds"):
+        honoured["taskIds"] = sorted(task_ids)
+    return Listener(subscription_id, kinds, uris, task_ids=task_ids, owner=owner), honoured
 
 
 class ChangeFeed:
@@ -99,10 +117,12 @@ class ChangeFeed:
         self._redis = redis.Redis.from_url(redis_url, socket_timeout=socket_timeout) if redis_url else None
         self._bus = redis.Redis.from_url(redis_url) if redis_url else None  # blocking reads: no timeout
         self._reader: gevent.Greenlet | None = None
+        self.watchers: list[Callable[[dict[str, Any]], None]] = []
 
-    def publish(self, kind: str, uri: str | None = None) -> None:
-        """Announce a change: a `LIST_KINDS` key, or "resourceUpdated" with the resource's `uri`."""
-        change = {"kind": kind, **({"uri": uri} if uri is not None else {})}
+    def publish(self, kind: str, uri: str | None = None, data: dict[str, Any] | None = None) -> None:
+        """Announce a change: a `LIST_KINDS` key, "resourceUpdated" with the resource's `uri`, or "task" with
+        `data` {"taskId", "owner", "task": the DetailedTask}."""
+        change = {"kind": kind, **({"uri": uri} if uri is not None else {}), **(data or {})}
         if self._redis is None:
             self._fan_out(change)
             return
@@ -114,16 +134,30 @@ class ChangeFeed:
 
     def join(self, listener: Listener) -> None:
         """Start delivering changes to `listener`."""
+        self._ensure_reader()
+        self.listeners.add(listener)
+
+    def watch(self, callback: Callable[[dict[str, Any]], None]) -> None:
+        """Call `callback(change)` for every change this process hears, whatever its kind (once per callback)."""
+        self._ensure_reader()
+        if callback not in self.watchers:
+            self.watchers.append(callback)
+
+    def _ensure_reader(self) -> None:
         if self._bus is not None and (self._reader is None or self._reader.dead):
             self._reader = gevent.spawn(self._read)
             gevent.sleep(0)
-        self.listeners.add(listener)
 
     def leave(self, listener: Listener) -> None:
         """Stop delivering to `listener` (its stream ended)."""
         self.listeners.discard(listener)
 
     def _fan_out(self, change: dict[str, Any]) -> None:
+        for callback in list(self.watchers):
+            try:
+                callback(change)
+            except Exception:  # a watcher's bug must not stop the feed
+                log.exception("change feed: a watcher failed on %s", change.get("kind"))
         for listener in list(self.listeners):
             if listener.wants(change):
                 try:

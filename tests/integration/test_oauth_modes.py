@@ -153,7 +153,8 @@ def test_attio_oauth_mode_end_to_end(server_factory, demo_attio):
     client_id = _register(srv)
     verifier, challenge = _pkce()
     browser = requests.Session()
-    page = browser.get(_authorize_url(srv, client_id, challenge, "attio:read"), timeout=10)
+    # offline_access: the refresh token below comes only with it
+    page = browser.get(_authorize_url(srv, client_id, challenge, "attio:read offline_access"), timeout=10)
     assert page.status_code == 200 and "Attio will ask you to sign in" in page.text
     form = {**hidden_fields(page.text), "decision": "allow"}
     to_attio = browser.post(srv.url + "/oauth/authorize", data=form, allow_redirects=False, timeout=10)

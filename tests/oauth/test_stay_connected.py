@@ -1,7 +1,10 @@
-"""Issue 8 item 5: the consent page says "Stay connected" exactly when the code exchange returns a refresh token.
+"""Issue 8 item 5, as issue 10 settles it: the consent page says "Stay connected" exactly when the code exchange
+returns a refresh token, and that is exactly when `offline_access` was asked for and granted.
 
-Authlib returns a refresh token whenever the client may use the refresh_token grant, whatever scope it
-asked for (ChatGPT does not always ask for offline_access), so the page must say so then, and only then.
+Issue 8 found a 30-day refresh token behind a page that listed only "Read your CRM". The first fix announced the
+refresh token Authlib handed to every client allowed the refresh_token grant; since issue 10 (the 2026-07-28
+spec's refresh-token guidance, SEP-2207) a refresh token comes only with offline_access, so the line and the token
+follow the granted scope. tests/oauth/test_offline_access.py covers the token side in depth.
 """
 from __future__ import annotations
 
@@ -38,13 +41,23 @@ def run_flow(client: Any, client_id: str, scope: str | None) -> tuple[list[str],
     return lines, token.get_json()
 
 
-@pytest.mark.parametrize("scope", ["attio:read", None, "attio:read attio:write"], ids=["read", "none", "read+write"])
-def test_refresh_token_without_offline_access_is_announced_on_the_consent_page(client, public_client, scope):
+@pytest.mark.parametrize("scope", ["attio:read offline_access", "offline_access attio:read attio:write",
+                                   "attio:read offline_access offline_access"])
+def test_offline_access_asked_for_is_announced_and_brings_a_refresh_token(client, public_client, scope):
     lines, token = run_flow(client, public_client["client_id"], scope)
-    assert token.get("refresh_token", "").startswith("rtk_"), token  # the client may refresh: it gets one
+    assert token.get("refresh_token", "").startswith("rtk_"), token
+    assert "offline_access" in token["scope"].split()
     assert "Read your CRM" in lines
-    assert STAY in lines, lines  # …and the person was told before allowing it
-    assert lines.count(STAY) == 1
+    assert lines.count(STAY) == 1 and lines[-1] == STAY, lines  # said once, after what the app may do
+
+
+@pytest.mark.parametrize("scope", ["attio:read", None, "attio:read attio:write"], ids=["read", "none", "read+write"])
+def test_without_offline_access_no_refresh_token_and_no_such_line(client, public_client, scope):
+    lines, token = run_flow(client, public_client["client_id"], scope)
+    assert "refresh_token" not in token, token  # the client may refresh, but did not ask to stay connected
+    assert "offline_access" not in token["scope"].split()
+    assert "Read your CRM" in lines
+    assert STAY not in lines, lines
 
 
 @pytest.mark.parametrize("scope", ["attio:read offline_access", "attio:read", None])
@@ -52,6 +65,7 @@ def test_client_without_the_refresh_grant_gets_no_refresh_token_and_no_such_line
     reg = flow.register(client, grant_types=["authorization_code"])
     lines, token = run_flow(client, reg["client_id"], scope)
     assert "refresh_token" not in token, token
+    assert token["scope"] == "attio:read"  # offline_access is not granted to a client that cannot refresh
     assert "Read your CRM" in lines
     assert STAY not in lines, lines  # asking for offline_access does not make the page promise what never comes
 
