@@ -16,6 +16,8 @@ import gevent
 from connector.mcp.registry import (Prompt, PromptArgument, Registry, Resource, ResourceTemplate, Tool,
                                     ToolError, ToolResult)
 
+from .fixtures_tasks import register_tasks
+
 # A 1×1 transparent PNG.
 PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
 SILENT = {"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True, "openWorldHint": False}
@@ -351,3 +353,4 @@ def register_all(registry: Registry) -> None:
     register_resources(registry)
     register_prompts(registry)
     register_stateless(registry)
+    register_tasks(registry)
