@@ -243,7 +243,7 @@ def register(registry: Registry) -> None:
                      "\"next_cursor\"}; parent_object is the kind of record the list holds. Example: {}.")))
     registry.add_tool(Tool(
         name="list_entries", title="List entries of a list", handler=list_entries, args=ListEntriesArgs,
-        output_schema=ENTRIES_OUTPUT, annotations=READ, scope=READ_SCOPE,
+        output_schema=ENTRIES_OUTPUT, annotations=READ, scope=READ_SCOPE, task_support="optional",
         description=("Read the entries of one list, optionally filtered on entry attributes, e.g. the deals "
                      "in a pipeline stage. Returns {\"list\",\"entries\":[{\"entry_id\",\"record_id\","
                      "\"record_title\",\"created_at\",\"values\"}],\"next_cursor\"}: record_id is "

@@ -278,7 +278,7 @@ def register(registry: Registry) -> None:
                      "Example: {\"query\": \"brightwave\", \"objects\": [\"companies\"]}.")))
     registry.add_tool(Tool(
         name="query_records", title="Query records", handler=query_records, args=QueryRecordsArgs,
-        output_schema=QUERY_OUTPUT, annotations=READ, scope=READ_SCOPE,
+        output_schema=QUERY_OUTPUT, annotations=READ, scope=READ_SCOPE, task_support="optional",
         description=("List the records of one object that match a filter, sorted and paged. Use it for exact "
                      "questions (all deals in a stage, people at a domain, companies founded after a date); use "
                      "search_records for fuzzy lookups. Filter grammar: {\"<attribute slug>\": value} for "
