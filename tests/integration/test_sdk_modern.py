@@ -1,13 +1,18 @@
 """The official MCP Python SDK in `mode="auto"` speaks 2026-07-28 to the real server (gunicorn + gevent):
 discover, search and fetch, a destructive write confirmed through an input_required round trip, a
-subscription that hears the write, and the era the SDK settles on for each kind of client."""
+subscription that hears the write, a slow query that becomes a task, and the era the SDK settles on for each kind
+of client."""
 from __future__ import annotations
 
 import json
+from typing import Literal
 
 import anyio
+import mcp_types
 import pytest
+import requests
 from mcp import Client
+from mcp.client.extension import ClaimContext, ClientExtension, ResultClaim
 from mcp.types import ElicitResult
 
 pytestmark = pytest.mark.integration
@@ -116,3 +121,72 @@ def test_legacy_pinned_client_still_gets_a_session(server):
             assert client.protocol_version == "2025-11-25"
             assert await _first_company(client)
     run(body)
+
+
+# -- the tasks extension (io.modelcontextprotocol/tasks), driven by a small client extension of the SDK ---------
+
+class _TaskHandle(mcp_types.Result):
+    result_type: Literal["task"] = "task"
+    task_id: str
+    status: str
+    poll_interval_ms: int | None = None
+
+
+class _TaskParams(mcp_types.RequestParams):
+    task_id: str
+
+
+class _TasksGet(mcp_types.Request[_TaskParams, Literal["tasks/get"]]):
+    method: Literal["tasks/get"] = "tasks/get"
+    name_param = "taskId"
+
+
+class _Task(mcp_types.Result):
+    task_id: str
+    status: str
+    result: dict | None = None
+    error: dict | None = None
+
+
+class Tasks(ClientExtension):
+    """Claims `resultType: "task"` on tools/call and polls tasks/get until the task ends."""
+
+    identifier = "io.modelcontextprotocol/tasks"
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def claims(self):
+        return (ResultClaim(result_type="task", model=_TaskHandle, resolve=self._resolve),)
+
+    async def _resolve(self, handle: _TaskHandle, ctx: ClaimContext) -> mcp_types.CallToolResult:
+        self.seen.append(handle.status)
+        with anyio.fail_after(30):
+            while True:
+                await anyio.sleep((handle.poll_interval_ms or 200) / 1000)
+                task = await ctx.session.send_request(_TasksGet(params=_TaskParams(task_id=handle.task_id)), _Task)
+                self.seen.append(task.status)
+                if task.status == "completed":
+                    return mcp_types.CallToolResult.model_validate(task.result)
+                if task.status in ("failed", "cancelled"):
+                    raise AssertionError(f"task {task.status}: {task.error}")
+
+
+def test_a_slow_query_becomes_a_task_the_client_polls_to_its_result(server, demo_attio):
+    tasks = Tasks()
+
+    async def body():
+        async with Client(server.mcp_url, mode="auto", extensions=[tasks]) as client:
+            assert client.protocol_version == "2026-07-28"
+            # Attio answers slowly (the demo holds the next query 2.5 s): the call outlasts the grace second.
+            slow = requests.post(f"{demo_attio.url}/_admin/faults", timeout=5,
+                                 json={"delay_ms": 2500, "count": 1, "path": "/v2/objects/companies/records/query"})
+            assert slow.status_code == 200, slow.text
+            done = await client.call_tool("query_records", {"object": "companies", "limit": 5})
+            assert not done.is_error, done.content
+            assert len(done.structured_content["records"]) == 5
+            quick = await client.call_tool("query_records", {"object": "companies", "limit": 2})
+            assert len(quick.structured_content["records"]) == 2
+    run(body)
+    assert tasks.seen[0] == "working" and tasks.seen[-1] == "completed", tasks.seen
+    assert len(tasks.seen) >= 2  # one task only: the quick call answered inline
