@@ -45,3 +45,41 @@ def post(url: str, method: str, params: dict[str, Any] | None = None, *, rid: An
     if fresh:
         hdrs["Connection"] = "close"
     return requests.post(url, data=json.dumps(msg), headers=hdrs, timeout=15)
+
+
+class Listening:
+    """A `subscriptions/listen` stream read in a thread: `frames` fills as they arrive; `ready` is set at the
+    acknowledgement; reading stops once `done(frames)` is true (or the stream ends)."""
+
+    def __init__(self, url: str, notifications: dict[str, Any], *, rid: Any = "sub",
+                 capabilities: dict[str, Any] | None = None, done: Any = None, timeout: float = 20) -> None:
+        import threading
+
+        self.frames: list[dict[str, Any]] = []
+        self.ready = threading.Event()
+        self.status: int | None = None
+        msg = body("subscriptions/listen", {"notifications": notifications}, rid=rid, capabilities=capabilities)
+
+        def read() -> None:
+            with requests.post(url, data=json.dumps(msg), headers=headers(msg), stream=True,
+                               timeout=timeout) as stream:
+                self.status = stream.status_code
+                for line in stream.iter_lines(decode_unicode=True):
+                    if not line.startswith("data: "):
+                        continue
+                    self.frames.append(json.loads(line[6:]))
+                    self.ready.set()
+                    if done is not None and done(self.frames):
+                        return
+
+        self.thread = threading.Thread(target=read, daemon=True)
+        self.thread.start()
+
+    def wait_ready(self, timeout: float = 10) -> bool:
+        """True once the acknowledgement arrived."""
+        return self.ready.wait(timeout)
+
+    def join(self, timeout: float = 20) -> list[dict[str, Any]]:
+        """Wait for the reader to stop; the frames read."""
+        self.thread.join(timeout)
+        return self.frames

@@ -10,7 +10,7 @@ import time
 import weakref
 from collections import Counter
 from contextlib import contextmanager, suppress
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from flask import Response, request
 
@@ -107,21 +107,13 @@ def outbox_stream(ext: Any, session: Any, key: str, first: str, on_close: Any = 
 
     Holds a stream slot for `key` while open; ends when the session closes or the server shuts down.
     """
-    import gevent.queue
-
     with ext.gate.hold(key, session.transport):
         ext.gate.on_drain(session.outbox, None)  # a None wakes the loop below
         try:
             yield first
-            while not session.closed and not ext.shutting_down:
-                try:
-                    message = session.outbox.get(timeout=ext.keepalive_interval)
-                except gevent.queue.Empty:
-                    yield KEEPALIVE
-                    continue
-                if message is None:
-                    break
-                yield sse_event(message)
+            for message in queued(session.outbox, ext.keepalive_interval, None,
+                                  lambda: not session.closed and not ext.shutting_down):
+                yield KEEPALIVE if message is KEEPALIVE else sse_event(message)
             if ext.shutting_down and not session.closed:
                 yield from drain_outbox(session, ext.gate.drain_wait)
                 yield DRAIN_EVENT
@@ -129,6 +121,22 @@ def outbox_stream(ext: Any, session: Any, key: str, first: str, on_close: Any = 
             session.stream_open = False
             if on_close is not None:
                 on_close()
+
+
+def queued(queue: Any, interval: float, wake: Any, going: Callable[[], bool]) -> Iterator[Any]:
+    """What arrives on a long-lived stream's queue, and KEEPALIVE after each `interval` seconds of quiet, while
+    `going()`; ends at the `wake` item (the drain's, or a close)."""
+    import gevent.queue
+
+    while going():
+        try:
+            item = queue.get(timeout=interval)
+        except gevent.queue.Empty:
+            yield KEEPALIVE
+            continue
+        if item is wake:
+            return
+        yield item
 
 
 def drain_outbox(session: Any, wait: float) -> Iterator[str]:

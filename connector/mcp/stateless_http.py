@@ -17,7 +17,7 @@ from flask import Response, current_app, request
 
 from . import headers, jsonrpc, request_meta, subscriptions, tasks
 from ..web import json_response, rpc_error
-from .http_common import KEEPALIVE, SSE_HEADERS, accepts, client_key, restarting_error, sse_event
+from .http_common import KEEPALIVE, SSE_HEADERS, accepts, client_key, queued, restarting_error, sse_event
 from .jsonrpc import INVALID_REQUEST, JsonRpcError
 from .request_meta import SUBSCRIPTION_ID, RequestMeta
 from .sessions import InFlight
@@ -185,15 +185,8 @@ def _listen_stream(ext: Any, listener: subscriptions.Listener, key: str, ack: di
         ext.gate.on_drain(listener.queue, drained)
         try:
             yield sse_event(ack)
-            while not ext.shutting_down:
-                try:
-                    change = listener.queue.get(timeout=ext.keepalive_interval)
-                except gevent.queue.Empty:
-                    yield KEEPALIVE
-                    continue
-                if change is drained:
-                    break
-                yield sse_event(listener.notification(change))
+            for change in queued(listener.queue, ext.keepalive_interval, drained, lambda: not ext.shutting_down):
+                yield KEEPALIVE if change is KEEPALIVE else sse_event(listener.notification(change))
             # The server ends the subscription: a complete result says it ended on purpose (re-listen elsewhere).
             yield sse_event(jsonrpc.result(req_id, {"resultType": "complete", "_meta": {
                 SUBSCRIPTION_ID: req_id, request_meta.SERVER_INFO: ext.server.identity()}}))

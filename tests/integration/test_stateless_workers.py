@@ -4,14 +4,13 @@ that hears writes made through the other workers (the change feed goes through R
 from __future__ import annotations
 
 import json
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
 from tests.conftest import need
-from tests.modern_client import body, headers, post
+from tests.modern_client import Listening, post
 
 from .test_redis_cache import redis_up
 
@@ -81,32 +80,14 @@ def _new_person(url: str, name: str) -> tuple[str, str]:
 def test_a_listen_stream_hears_writes_made_through_other_workers(three_workers):
     obj, rid = _new_person(three_workers.mcp_url, "Feed Listener")
     uri = f"attio://records/{obj}/{rid}"
-    listen = body("subscriptions/listen", {"notifications": {"resourceSubscriptions": [uri]}}, rid="sub-1")
-    received: list[dict] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        with requests.post(three_workers.mcp_url, data=json.dumps(listen), headers=headers(listen), stream=True,
-                           timeout=20) as stream:
-            assert stream.status_code == 200
-            for line in stream.iter_lines(decode_unicode=True):
-                if not line.startswith("data: "):
-                    continue
-                frame = json.loads(line[6:])
-                received.append(frame)
-                if frame.get("method") == "notifications/subscriptions/acknowledged":
-                    ready.set()
-                if len(received) == 7:
-                    return
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    assert ready.wait(10), received
+    stream = Listening(three_workers.mcp_url, {"resourceSubscriptions": [uri]}, rid="sub-1",
+                       done=lambda frames: len(frames) == 7)
+    assert stream.wait_ready(), stream.frames
     for i in range(6):
         done = post(three_workers.mcp_url, "tools/call", {"name": "update_record", "arguments": {
             "id": f"{obj}:{rid}", "values": {"job_title": f"Title {i}"}}}, rid=f"w{i}")
         assert done.status_code == 200 and not done.json()["result"]["isError"], done.text
-    reader.join(20)
+    received = stream.join()
     ack, updates = received[0], received[1:]
     assert ack["params"]["notifications"] == {"resourceSubscriptions": [uri]}
     assert len(updates) == 6, received

@@ -4,18 +4,15 @@ instance running the tool hears what was sent to the other. Plus the Redis task 
 updates). Uses database 10 of the machine's Redis, emptied before and after."""
 from __future__ import annotations
 
-import json
 import secrets
-import threading
 import time
 from typing import Any
 
 import pytest
-import requests
 
 from connector.mcp.tasks import EXTENSION, RedisTaskStore
 from tests.conftest import need
-from tests.modern_client import body, headers, post
+from tests.modern_client import Listening, post
 
 from .test_redis_cache import redis_up
 
@@ -87,28 +84,12 @@ def test_a_listen_stream_on_one_instance_hears_a_task_running_on_the_other(two_i
     a, b = two_instances
     created = result(a.mcp_url, "tools/call", {"name": "confirm_delete", "arguments": {"filename": "heard.txt"}})
     wait_for(a.mcp_url, created["taskId"], "input_required")  # parked on A until answered
-    listen = body("subscriptions/listen", {"notifications": {"taskIds": [created["taskId"]]}}, rid="sub-t",
-                  capabilities=CAPS)
-    frames: list[dict[str, Any]] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        with requests.post(b.mcp_url, data=json.dumps(listen), headers=headers(listen), stream=True,
-                           timeout=20) as stream:
-            assert stream.status_code == 200
-            for line in stream.iter_lines(decode_unicode=True):
-                if line.startswith("data: "):
-                    frames.append(json.loads(line[6:]))
-                    ready.set()
-                    if frames[-1].get("params", {}).get("status") == "completed":
-                        return
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    assert ready.wait(10), frames
+    stream = Listening(b.mcp_url, {"taskIds": [created["taskId"]]}, rid="sub-t", capabilities=CAPS,
+                       done=lambda frames: frames[-1].get("params", {}).get("status") == "completed")
+    assert stream.wait_ready(), stream.frames
     result(a.mcp_url, "tasks/update", {"taskId": created["taskId"], "inputResponses": {
         "confirm": {"action": "accept", "content": {"confirm": True}}}})
-    reader.join(15)
+    frames = stream.join(15)
     assert frames[0]["params"]["notifications"] == {"taskIds": [created["taskId"]]}, frames
     statuses = [f["params"]["status"] for f in frames[1:] if f.get("method") == "notifications/tasks"]
     assert statuses == ["working", "completed"], frames
