@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import socket
+from contextlib import contextmanager
+from typing import Iterator
 
 import pytest
 
@@ -13,6 +15,19 @@ from .test_http_edges import open_session
 pytestmark = pytest.mark.integration
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@contextmanager
+def empty_redis_db(url: str) -> Iterator[str]:
+    """The machine's Redis database `url`, emptied before and after (skips, or fails under CI, without Redis)."""
+    need(redis_up(), "Redis is not running on 127.0.0.1:6379")
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+    try:
+        yield url
+    finally:
+        redis.Redis.from_url(url).flushdb()
 
 
 def redis_up() -> bool:

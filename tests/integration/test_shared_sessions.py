@@ -7,10 +7,9 @@ import threading
 import pytest
 import requests
 
-from tests.conftest import need
 
 from .test_http_edges import headers, open_session, post
-from .test_redis_cache import redis_up
+from .test_redis_cache import empty_redis_db
 
 pytestmark = pytest.mark.integration
 APP = "tests.integration.testing_app:app"
@@ -19,13 +18,8 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 
 @pytest.fixture(scope="module")
 def two_workers(server_factory):
-    need(redis_up(), "Redis is not running on 127.0.0.1:6379")
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    srv = server_factory(APP, CONNECTOR_WORKERS="2", REDIS_URL=REDIS_URL, SSE_KEEPALIVE_SECONDS="1")
-    yield srv
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    with empty_redis_db(REDIS_URL):
+        yield server_factory(APP, CONNECTOR_WORKERS="2", REDIS_URL=REDIS_URL, SSE_KEEPALIVE_SECONDS="1")
 
 
 def fresh_post(url, body, hdrs):

@@ -9,10 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.conftest import need
 from tests.modern_client import Listening, post
 
-from .test_redis_cache import redis_up
+from .test_redis_cache import empty_redis_db
 
 pytestmark = pytest.mark.integration
 APP = "tests.integration.testing_app:app"
@@ -21,13 +20,8 @@ REDIS_URL = "redis://127.0.0.1:6379/12"
 
 @pytest.fixture(scope="module")
 def three_workers(server_factory):
-    need(redis_up(), "Redis is not running on 127.0.0.1:6379")
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    srv = server_factory(APP, CONNECTOR_WORKERS="3", REDIS_URL=REDIS_URL, SSE_KEEPALIVE_SECONDS="1")
-    yield srv
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    with empty_redis_db(REDIS_URL):
+        yield server_factory(APP, CONNECTOR_WORKERS="3", REDIS_URL=REDIS_URL, SSE_KEEPALIVE_SECONDS="1")
 
 
 def _text(r: requests.Response) -> str:

@@ -14,7 +14,7 @@ from connector.mcp.tasks import EXTENSION, RedisTaskStore
 from tests.conftest import need
 from tests.modern_client import Listening, post
 
-from .test_redis_cache import redis_up
+from .test_redis_cache import empty_redis_db, redis_up
 
 pytestmark = pytest.mark.integration
 APP = "tests.conformance.wsgi:app"
@@ -24,14 +24,9 @@ CAPS = {"elicitation": {}, "extensions": {EXTENSION: {}}}
 
 @pytest.fixture(scope="module")
 def two_instances(server_factory):
-    need(redis_up(), "Redis is not running on 127.0.0.1:6379")
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    first = server_factory(APP, REDIS_URL=REDIS_URL, LOG_LEVEL="INFO", SSE_KEEPALIVE_SECONDS="1")
-    second = server_factory(APP, REDIS_URL=REDIS_URL, SSE_KEEPALIVE_SECONDS="1")
-    yield first, second
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    with empty_redis_db(REDIS_URL):
+        yield (server_factory(APP, REDIS_URL=REDIS_URL, LOG_LEVEL="INFO", SSE_KEEPALIVE_SECONDS="1"),
+               server_factory(APP, REDIS_URL=REDIS_URL, SSE_KEEPALIVE_SECONDS="1"))
 
 
 def result(url: str, method: str, params: dict[str, Any]) -> dict[str, Any]:
