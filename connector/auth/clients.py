@@ -1,12 +1,16 @@
 """OAuth clients: the redirect-URI policy, DCR validation (marshmallow), and Authlib's client view.
 
-Redirect URIs must be https, or http on a loopback host; at /authorize they match exactly,
-except that a registered loopback URI matches any port (RFC 8252 §7.3).
+Redirect URIs depend on the client's `application_type` (OpenID Connect Dynamic Client
+Registration §2, default `web`): a web client's must be https, or http on a loopback host; a
+native client's must be http on a loopback host or a private-use scheme named after a domain
+(RFC 8252 §7.1, `com.example.app:/callback`). At /authorize they match exactly, except that a
+registered loopback URI matches any port (RFC 8252 §7.3).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -22,15 +26,21 @@ SCOPES = ("attio:read", "attio:write")
 OFFLINE = "offline_access"
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
 AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
+APPLICATION_TYPES = ("web", "native")
 MAX_URIS = 10
+# RFC 3986 §3.1 scheme syntax with at least one period: RFC 8252 §7.1 has native apps use a reverse domain name
+# (com.example.app), which also keeps out javascript:, data:, file: and every other well-known scheme.
+PRIVATE_USE_SCHEME = re.compile(r"[a-z][a-z0-9+-]*(?:\.[a-z0-9+-]+)+")
 
 
 class RedirectError(ValueError):
     """A redirect URI breaks the policy; the message says which rule."""
 
 
-def check_redirect_uri_policy(uri: str, extra_allowed: list[str] | None = None) -> None:
-    """Raise RedirectError unless `uri` is an acceptable redirect URI to register."""
+def check_redirect_uri_policy(uri: str, extra_allowed: list[str] | None = None,
+                              application_type: str = "web") -> None:
+    """Raise RedirectError unless `uri` is an acceptable redirect URI to register for a client of
+    `application_type` (an operator's ALLOWED_REDIRECT_URIS entry is accepted as it is, for either)."""
     if extra_allowed and uri in extra_allowed:
         return
     if len(uri) > 2000:
@@ -46,11 +56,27 @@ def check_redirect_uri_policy(uri: str, extra_allowed: list[str] | None = None) 
     if any(c in uri for c in ("\\", " ", "\n", "\r", "\t")):
         raise RedirectError(f"{uri!r} contains characters not allowed in a URL")
     host = (parts.hostname or "").lower()
-    if parts.scheme == "https" and host:
-        return
     if parts.scheme == "http" and (host in LOOPBACK or f"[{host}]" in LOOPBACK):
         return
-    raise RedirectError(f"{uri!r} is not allowed: use https, or http on 127.0.0.1, [::1] or localhost")
+    if application_type == "native":
+        # OpenID Connect Registration §2: loopback http or a custom scheme, never https; RFC 8252 §7.1: the
+        # scheme is a reverse domain name.
+        if parts.scheme not in ("http", "https") and PRIVATE_USE_SCHEME.fullmatch(parts.scheme) and \
+                uri.startswith(f"{parts.scheme}:") and (parts.path or parts.netloc):
+            return
+        raise RedirectError(f"{uri!r} is not allowed for a native client: use http on 127.0.0.1, [::1] or "
+                            "localhost, or a private-use scheme named after your domain (com.example.app:/callback); "
+                            "an https redirect URI needs application_type web")
+    if parts.scheme == "https" and host:
+        return
+    raise RedirectError(f"{uri!r} is not allowed: use https, or http on 127.0.0.1, [::1] or localhost "
+                        "(a native app's private-use scheme needs application_type native)")
+
+
+def private_use_scheme(uri: str) -> str | None:
+    """The scheme of a native app's private-use redirect URI (`com.example.app`), None for http(s)."""
+    scheme = urlsplit(uri).scheme.lower()
+    return scheme if scheme and scheme not in ("http", "https") else None
 
 
 def redirect_matches(registered: list[str], presented: str) -> bool:
@@ -85,6 +111,9 @@ class RegistrationSchema(Schema):
                               load_default=lambda: ["authorization_code", "refresh_token"])
     response_types = fields.List(fields.String(validate=validate.OneOf(["code"])), load_default=lambda: ["code"])
     token_endpoint_auth_method = fields.String(validate=validate.OneOf(AUTH_METHODS), load_default="none")
+    # OpenID Connect Dynamic Client Registration §2; the MCP 2026-07-28 spec has clients send it. Decides which
+    # redirect URIs may be registered (check_redirect_uri_policy).
+    application_type = fields.String(validate=validate.OneOf(APPLICATION_TYPES), load_default="web")
     scope = fields.String(validate=validate.Length(max=500), allow_none=True)
 
     @validates("scope")
@@ -111,7 +140,7 @@ def register_client(session: Any, keyring: Keyring, body: Any, ttl_days: int,
     problems = []
     for uri in meta["redirect_uris"]:
         try:
-            check_redirect_uri_policy(uri, extra_redirects)
+            check_redirect_uri_policy(uri, extra_redirects, meta["application_type"])
         except RedirectError as exc:
             problems.append(str(exc))
     if problems:
@@ -155,6 +184,11 @@ class ClientView(ClientMixin):
     def name(self) -> str:
         """Display name (escaped by the template)."""
         return self.row.client_name or "Unnamed client"
+
+    @property
+    def application_type(self) -> str:
+        """`web` or `native` as registered (clients registered before it was recorded, and documents, are web)."""
+        return self.meta.get("application_type") or "web"
 
     @property
     def is_public(self) -> bool:

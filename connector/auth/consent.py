@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import store
+from .clients import private_use_scheme
 from .models import PendingAuthorization
 
 KNOWN_CLIENT_DOMAINS = ("chatgpt.com", "openai.com")
@@ -28,6 +29,11 @@ def client_context(client: Any, redirect_uri: str) -> dict[str, Any]:
     host = parts.hostname or ""
     shown = f"{host}:{parts.port}" if parts.port else host  # on loopback the port is what tells apps apart
     warnings = []
+    scheme = private_use_scheme(redirect_uri)
+    if scheme:  # a native app's own scheme (application_type native): whatever app claims it on the device
+        shown = f"{scheme}:"
+        warnings.append(f"This client returns to an app on your device ({scheme}:). "
+                        "Allow it only if you installed that app and started this connection from it.")
     if host in ("127.0.0.1", "localhost", "::1"):
         warnings.append("This client redirects to your own computer (localhost). Allow it only if you started it.")
     if client.row.source == "cimd":

@@ -5,6 +5,7 @@ Errors are RFC 6749 JSON; token responses carry `Cache-Control: no-store`.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
 from marshmallow import ValidationError
@@ -14,7 +15,7 @@ from ..jsonbody import JsonBodyError, parse
 from ..web import json_response
 from . import store
 from .audit import audit
-from .clients import register_client, registration_error
+from .clients import private_use_scheme, register_client, registration_error
 from .ratelimit import limiter, limit
 
 bp = Blueprint("oauth_tokens", __name__)
@@ -49,6 +50,12 @@ def _no_store(resp: Response) -> Response:
     return resp
 
 
+def _redirect_target(uri: str) -> str:
+    """Where a redirect URI sends the browser, for the audit log: its host (and port), or a native app's scheme."""
+    scheme = private_use_scheme(uri)
+    return f"{scheme}:" if scheme else urlsplit(uri).netloc
+
+
 @bp.post("/oauth/register")
 @limit("RATE_LIMIT_REGISTER")
 def register() -> Response:
@@ -67,8 +74,8 @@ def register() -> Response:
         code, description = registration_error(exc)
         return oauth_error(400, code, description)
     audit("client.registered", client_id=out["client_id"], client_name=out.get("client_name", ""),
-          auth_method=out["token_endpoint_auth_method"], redirect_hosts=sorted(
-              {u.split("/")[2] for u in out["redirect_uris"] if u.count("/") >= 2}))
+          auth_method=out["token_endpoint_auth_method"], application_type=out["application_type"],
+          redirect_hosts=sorted({_redirect_target(u) for u in out["redirect_uris"]}))
     return json_response(out, 201, dict(NO_STORE))
 
 

@@ -60,7 +60,10 @@ def error_page(status: int, title: str, message: str, detail: str | None = None)
 
 
 def _origin(uri: str) -> str:
+    """The CSP source a form answer may go to: the origin, or for a native app's private-use scheme the scheme."""
     parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https"):
+        return f"{parts.scheme}:"
     return f"{parts.scheme}://{parts.netloc}"
 
 
