@@ -114,6 +114,10 @@ class AttioServices:
         self.cache_stats[outcome] += 1
         _CACHE_COUNTERS[outcome].inc()
 
+    def tenant(self, caller: Any) -> str:
+        """Whose data the caller reaches: a fingerprint of the Attio credential its calls use."""
+        return fingerprint(self.token_for(caller) or "-")
+
     def forget(self, caller: Any, key: str) -> None:
         """Drop one cached entry for the caller's tenant (after a write)."""
         full = f"attio:{fingerprint(self.token_for(caller) or '-')}:{key}"

@@ -29,6 +29,9 @@ class Services(Protocol):
     def cached(self, caller: Caller, key: str, produce: Callable[[], Any], ttl: int | None = None) -> Any:
         """`produce()` at most once per TTL for this caller's tenant."""
 
+    def tenant(self, caller: Caller) -> str:
+        """An opaque key for whose data the caller reaches (the same for callers sharing a credential)."""
+
 
 class Cancelled(Exception):
     """The client cancelled the request; no response is sent."""
@@ -93,9 +96,12 @@ class ToolContext:
 
     def changed(self, kind: str, uri: str | None = None) -> None:
         """Announce a change to `subscriptions/listen` streams: "toolsListChanged", "promptsListChanged",
-        "resourcesListChanged", or "resourceUpdated" with the resource's `uri`."""
-        if self.changes is not None:
-            self.changes.publish(kind, uri)
+        "resourcesListChanged", or "resourceUpdated" with the resource's `uri` (heard only by listeners of the
+        caller's own tenant)."""
+        if self.changes is None:
+            return
+        data = {"tenant": self.services.tenant(self.caller)} if kind == "resourceUpdated" else None
+        self.changes.publish(kind, uri, data)
 
     @property
     def stateless(self) -> bool:

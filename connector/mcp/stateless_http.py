@@ -163,7 +163,8 @@ def _listen(ext: Any, msg: dict[str, Any], meta: RequestMeta, caller: Any) -> Re
         return _error(tasks.missing_extension("task status notifications belong to the tasks extension"), req_id)
     try:
         listener, honoured = subscriptions.accept(msg.get("params"), req_id, ext.server.offers(),
-                                                  owner=tasks.owner_of(caller))
+                                                  owner=tasks.owner_of(caller),
+                                                  tenant=ext.server.services.tenant(caller))
     except JsonRpcError as exc:
         exc.http_status = 400
         return _error(exc, req_id)

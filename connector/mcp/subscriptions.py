@@ -68,11 +68,12 @@ class Listener:
     queue: gevent.queue.Queue = field(default_factory=lambda: gevent.queue.Queue(maxsize=256))
     task_ids: frozenset[str] = frozenset()
     owner: str | None = None  # who is listening (tasks.owner_of): only their own tasks are delivered
+    tenant: str | None = None  # whose data (Services.tenant): only updates of their own workspace's records
 
     def wants(self, change: dict[str, Any]) -> bool:
         """True if this stream asked for `change`."""
-        if change["kind"] == "resourceUpdated":
-            return change.get("uri") in self.uris
+        if change["kind"] == "resourceUpdated":  # knowing that another tenant's record changed is a leak too
+            return change.get("uri") in self.uris and self.tenant is not None and change.get("tenant") == self.tenant
         if change["kind"] == "task":
             return change.get("taskId") in self.task_ids and self.owner is not None \
                 and change.get("owner") == self.owner and isinstance(change.get("task"), dict)
@@ -89,11 +90,12 @@ class Listener:
         return jsonrpc.notification(LIST_KINDS[change["kind"]], params)
 
 
-def accept(params: Any, subscription_id: Any, offered: dict[str, bool],
-           owner: str | None = None) -> tuple[Listener, dict[str, Any]]:
+def accept(params: Any, subscription_id: Any, offered: dict[str, bool], owner: str | None = None,
+           tenant: str | None = None) -> tuple[Listener, dict[str, Any]]:
     """The listener for a `subscriptions/listen` request and the acknowledged filter (the subset we honour:
     `offered` says which list kinds, whether resource updates and task status notifications are supported).
-    `owner` names the listening caller for task notifications. -32602 for a bad filter."""
+    `owner` names the listening caller for task notifications, `tenant` the data resource updates must belong
+    to. -32602 for a bad filter."""
     try:
         wanted = _PARAMS.load(params or {})["notifications"]
     except ValidationError as exc:
@@ -106,7 +108,7 @@ def accept(params: Any, subscription_id: Any, offered: dict[str, bool],
     task_ids = frozenset(wanted.get("taskIds") or ()) if offered.get("taskIds") else frozenset()
     if "taskIds" in wanted and offered.get("taskIds"):
         honoured["taskIds"] = sorted(task_ids)
-    return Listener(subscription_id, kinds, uris, task_ids=task_ids, owner=owner), honoured
+    return Listener(subscription_id, kinds, uris, task_ids=task_ids, owner=owner, tenant=tenant), honoured
 
 
 class ChangeFeed:
@@ -120,8 +122,8 @@ class ChangeFeed:
         self.watchers: list[Callable[[dict[str, Any]], None]] = []
 
     def publish(self, kind: str, uri: str | None = None, data: dict[str, Any] | None = None) -> None:
-        """Announce a change: a `LIST_KINDS` key, "resourceUpdated" with the resource's `uri`, or "task" with
-        `data` {"taskId", "owner", "task": the DetailedTask}."""
+        """Announce a change: a `LIST_KINDS` key, "resourceUpdated" with the resource's `uri` and `data`
+        {"tenant"}, or "task" with `data` {"taskId", "owner", "task": the DetailedTask}."""
         change = {"kind": kind, **({"uri": uri} if uri is not None else {}), **(data or {})}
         if self._redis is None:
             self._fan_out(change)

@@ -34,11 +34,11 @@ def _text(r: requests.Response) -> str:
 def test_plain_calls_spread_over_the_workers(three_workers):
     def call(i: int) -> str:
         return _text(post(three_workers.mcp_url, "tools/call", {"name": "test_worker_pid",
-                                                                "arguments": {"hold": 0.3}}, rid=i))
+                                                                "arguments": {"hold": 0.2}}, rid=i))
 
-    with ThreadPoolExecutor(12) as pool:
-        pids = set(pool.map(call, range(48)))
-    assert len(pids) >= 2, pids  # busy workers leave new connections to the others: no worker is special
+    with ThreadPoolExecutor(6) as pool:
+        pids = set(pool.map(call, range(24)))
+    assert len(pids) >= 2, pids  # a busy worker leaves new connections to the others: no worker is special
     search = post(three_workers.mcp_url, "tools/call", {"name": "search", "arguments": {"query": "energy"}})
     assert json.loads(_text(search))["results"]
     assert "Mcp-Session-Id" not in search.headers

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import gevent
@@ -31,8 +32,11 @@ registry.add_tool(Tool(name="test_slow", description="Sleeps for `seconds`.", ha
 
 
 def worker_pid(ctx: Any, args: dict[str, Any]) -> ToolResult:
-    """Which worker process ran the call, after holding it for `hold` seconds (so concurrent calls spread)."""
-    gevent.sleep(float(args.get("hold", 0)))
+    """Which worker process ran the call, after keeping its worker busy for `hold` seconds (a busy loop that never
+    yields: the worker accepts no other connection meanwhile, so concurrent calls must reach other workers)."""
+    until = time.monotonic() + float(args.get("hold", 0))
+    while time.monotonic() < until:
+        pass
     return ToolResult.text(str(os.getpid()))
 
 

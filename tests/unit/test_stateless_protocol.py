@@ -314,9 +314,11 @@ def test_a_listen_stream_acknowledges_delivers_what_it_asked_for_and_ends_cleanl
     assert ack["method"] == "notifications/subscriptions/acknowledged"
     # The product's lists do not change at runtime: only the record subscription is honoured.
     assert ack["params"]["notifications"] == {"resourceSubscriptions": ["attio://records/people/1"]}
-    ext.server.changes.publish("resourceUpdated", "attio://records/people/2")  # not asked for
+    mine = {"tenant": app.extensions["attio"].tenant(None)}
+    ext.server.changes.publish("resourceUpdated", "attio://records/people/2", mine)  # not asked for
     ext.server.changes.publish("toolsListChanged")  # not honoured
-    ext.server.changes.publish("resourceUpdated", "attio://records/people/1")
+    ext.server.changes.publish("resourceUpdated", "attio://records/people/1", {"tenant": "another-workspace"})
+    ext.server.changes.publish("resourceUpdated", "attio://records/people/1", mine)
     update = frame()
     assert update["method"] == "notifications/resources/updated"
     assert update["params"] == {"uri": "attio://records/people/1",
