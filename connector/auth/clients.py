@@ -233,8 +233,8 @@ class ClientView(ClientMixin):
 
     @property
     def may_refresh(self) -> bool:
-        """Registered for the refresh_token grant: only such a client is granted offline_access (and so gets a
-        refresh token, see server.CodeGrant.generate_token)."""
+        """Registered for the refresh_token grant: such a client gets a refresh token with every code exchange
+        (Authlib's rule) and is granted offline_access when it asks for it; no other client is."""
         return self.check_grant_type("refresh_token")
 
     @property

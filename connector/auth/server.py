@@ -1,7 +1,7 @@
 """Authlib's authorization server, with the gaps the security BCP leaves to us closed.
 
 PKCE S256 on every request; codes consumed atomically (a replay revokes the grant);
-a refresh token only for a grant that includes `offline_access`, rotated with reuse detection;
+a refresh token for every client registered for the refresh_token grant, rotated with reuse detection;
 `resource` bound to code, grant and token; opaque tokens stored as keyed hashes; `iss` on
 every authorization response.
 """
@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 
 from . import store
 from .audit import audit
-from .clients import AUTH_METHODS, OFFLINE
+from .clients import AUTH_METHODS
 from .crypto import new_token, pkce_s256_matches
 from .models import AuthCode, Grant, Token, aware
 
@@ -170,17 +170,6 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             raise InvalidGrantError("redirect_uri does not match the one the code was sent to")
         _check_resource(self.request.form.get("resource"), expected=code.resource)
 
-    def generate_token(self, user: Any = None, scope: str | None = None, grant_type: str | None = None,
-                       expires_in: int | None = None, include_refresh_token: bool = True) -> dict[str, Any]:
-        """A refresh token only when the grant includes offline_access (OpenID Connect Core §11, SEP-2207).
-
-        Authlib would add one whenever the client may use the refresh_token grant. offline_access is granted only
-        to such a client (ClientView.get_allowed_scope), and the consent page said "Stay connected" for it.
-        """
-        include = include_refresh_token and OFFLINE in (scope or "").split()
-        return super().generate_token(user=user, scope=scope, grant_type=grant_type, expires_in=expires_in,
-                                      include_refresh_token=include)
-
     def delete_authorization_code(self, authorization_code: AuthCode) -> None:
         """Nothing to do: the code was consumed when it was queried."""
 
@@ -191,9 +180,8 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 class RotatingRefresh(grants.RefreshTokenGrant):
     """Refresh tokens rotate on every use; presenting a rotated one revokes the whole grant.
 
-    Every refresh returns the next refresh token, whatever scope it asks for: the chain began with an offline grant
-    (or, for a refresh token issued before offline_access was required, with the consent page's "Stay connected"),
-    and the one presented is used up, so answering without a successor would end the grant.
+    Every refresh returns the next refresh token, whatever scope it asks for: the chain began with the consent page's
+    "Stay connected", and the one presented is used up, so answering without a successor would end the grant.
     """
 
     TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)

@@ -111,10 +111,11 @@ def _render_consent(grant: Any, pending: PendingAuthorization, csrf: str, error:
     g.form_targets = {_origin(redirect_uri)}
     if current_app.config["MODE"] == "attio_oauth":
         g.form_targets.add(_origin(current_app.config["ATTIO_OAUTH_URL"]))
-    # The scope as granted (ClientView.get_allowed_scope): "Stay connected" is listed exactly when offline_access was
-    # granted, which is exactly when the code exchange returns a refresh token.
+    # "Stay connected" is said exactly when the code exchange returns a refresh token: for every client registered
+    # for the refresh_token grant, offline_access asked for or not (ChatGPT asks for the challenged scopes only and
+    # must still stay connected past an hour), and never for one that cannot refresh.
     granted = (grant.request.scope or "").split()
-    shown = [s for s in granted if s in SCOPE_TEXT and s != OFFLINE] + [OFFLINE] * (OFFLINE in granted)
+    shown = [s for s in granted if s in SCOPE_TEXT and s != OFFLINE] + [OFFLINE] * grant.client.may_refresh
     scopes = [{"name": s, "title": SCOPE_TEXT[s][0], "description": SCOPE_TEXT[s][1]} for s in shown]
     mode = current_app.config["MODE"]
     return page("authorize.html", status, client=client_context(grant.client, redirect_uri), scopes=scopes,
