@@ -5,8 +5,6 @@ Each handler takes `(ctx, params)` and returns a result dict, or raises
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 import time
@@ -15,7 +13,7 @@ from typing import Any, Callable
 from marshmallow import Schema, ValidationError, fields, validate
 
 from .. import metrics
-from . import confirmation, jsonrpc, mrtr
+from . import confirmation, cursors, jsonrpc, mrtr
 from .context import Cancelled, ClientRequestError, ToolContext
 from .jsonrpc import INVALID_PARAMS, RESOURCE_NOT_FOUND, JsonRpcError
 from .registry import ToolError, ToolResult
@@ -98,14 +96,14 @@ def _page(items: list[Any], params: Any, key: str) -> dict[str, Any]:
     start = 0
     if cursor:
         try:
-            start = int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("o:"))
-        except (ValueError, binascii.Error, UnicodeDecodeError):
+            start = cursors.decode_offset(cursor)
+        except ValueError:
             raise JsonRpcError(INVALID_PARAMS, "Invalid params: cursor is not one this server issued") from None
-        if start < 0 or start > len(items):
+        if start > len(items):
             raise JsonRpcError(INVALID_PARAMS, "Invalid params: cursor is out of range")
     out: dict[str, Any] = {key: [i.descriptor() for i in items[start:start + PAGE_SIZE]]}
     if start + PAGE_SIZE < len(items):
-        out["nextCursor"] = base64.urlsafe_b64encode(f"o:{start + PAGE_SIZE}".encode()).decode()
+        out["nextCursor"] = cursors.encode_offset(start + PAGE_SIZE)
     return out
 
 

@@ -9,10 +9,11 @@ from ..attio.errors import AttioBadRequest, AttioNotFound
 from ..mcp.context import ToolContext
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
 from . import workspace
-from .common import (DESTRUCTIVE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, PageArgs, check_uuid, decode_cursor,
-                     page_fields, result)
-from .notes import (ATTIO_PAGE_MAX, REF_SCHEMA, RecordLabels, actor_name, fetch_capped, indent, load_record,
-                    member_label, members, object_slug_by_id, ref_text, resolve_member, when)
+from .activity import actor_name, indent, member_label, resolve_member, when
+from .common import DESTRUCTIVE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, check_uuid, no_such, result
+from .paging import ATTIO_PAGE_MAX, PageArgs, decode_cursor, fetch_capped, page_fields
+from .records.view import REF_SCHEMA, RecordLabels, load_id, ref_text
+from .workspace import members, object_slug_by_id
 
 ENTRY_SCHEMA = {"type": "object", "properties": {"list": {"type": "string"}, "entry_id": {"type": "string"}},
                 "required": ["list", "entry_id"]}
@@ -97,7 +98,7 @@ def _target(ctx: ToolContext, args: dict[str, Any], labels: RecordLabels, thread
         problem = "both " + " and ".join(given) if given else "no target"
         raise ToolError(f"{WHERE}{also}. Got {problem}.")
     if args["record_id"]:
-        obj, rid, record = load_record(ctx, args["record_id"])
+        obj, rid, record = load_id(ctx, args["record_id"])
         return {"record": labels.add(obj, rid, record), "entry": None, "obj": obj, "rid": rid}
     if given[0] == "thread_id":
         return {"record": None, "entry": None, "thread_id": check_uuid(args["thread_id"], "thread_id")}
@@ -165,8 +166,7 @@ def add_comment(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
             created = ctx.attio.create_comment(args["content"], author["id"], entry=(e["list"], e["entry_id"]))
     except (AttioNotFound, AttioBadRequest) as exc:
         if target.get("thread_id") and (isinstance(exc, AttioNotFound) or exc.code == "value_not_found"):
-            raise ToolError(f"No comment thread with id {target['thread_id']} exists in this workspace (it may "
-                            "have been deleted). list_comments shows current thread ids.") from None
+            raise no_such("comment thread", target["thread_id"], "list_comments shows current thread ids.") from None
         raise
     record, entry = created.get("record"), created.get("entry")
     if record:
@@ -205,8 +205,7 @@ def delete_comment(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         ctx.confirm(action + " This cannot be undone.")
         ctx.attio.delete_comment(cid)
     except AttioNotFound:
-        raise ToolError(f"No comment with id {cid} exists in this workspace (it may have been deleted already). "
-                        "list_comments shows current comment ids.") from None
+        raise no_such("comment", cid, "list_comments shows current comment ids.", already=True) from None
     out = {"deleted": True, "comment": comment, **place, "thread_deleted": first}
     gone = f" with its thread {comment['thread_id']}" if first else ""
     return result(ctx, out, f"Deleted{gone}, on {_where(place)}:\n" + _comment_text(comment))

@@ -1,17 +1,15 @@
-"""What every tool family shares: annotation presets, pagination, record ids, results, cache keys.
+"""What every tool family shares: annotation presets, ids, errors, results, cache keys (paging: paging.py).
 
 A tool knows nothing of HTTP: it gets `ctx` (caller, Attio client, tenant cache, progress,
 log, elicitation) and returns `result(ctx, structured, text)`.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import re
 from typing import Any, Callable
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError
 
 from ..attio.errors import AttioError, AttioNotFound
 from ..mcp.context import ToolContext
@@ -61,6 +59,12 @@ def guard(registry: Registry) -> None:
         prompt.render = attio_errors(prompt.render)
 
 
+def no_such(thing: str, ident: str, where: str, *, already: bool = False) -> ToolError:
+    """The one "it does not exist" tool error: what was asked for, and where current ids are listed."""
+    gone = "it may have been deleted already" if already else "it may have been deleted"
+    return ToolError(f"No {thing} with id {ident} exists in this workspace ({gone}). {where}", kind="missing")
+
+
 def parse_record_id(raw: str) -> tuple[str, str]:
     """Split '<object>:<record uuid>' (as `search` returns it), or raise a ToolError showing the format."""
     m = RECORD_ID.match((raw or "").strip())
@@ -75,38 +79,6 @@ def check_uuid(raw: str, what: str) -> str:
     if not UUID.match((raw or "").strip()):
         raise ToolError(f"Invalid {what} {raw!r}: expected a UUID such as 649e34f4-c39a-4f4d-99ef-48a36bef8f04.")
     return raw.strip().lower()
-
-
-class PageArgs(Schema):
-    """Pagination shared by list tools: `limit` (capped) and an opaque `cursor` from the previous page."""
-
-    limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100),
-                           metadata={"description": "How many items to return (1-100, default 25)."})
-    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100),
-                           metadata={"description": "The next_cursor of the previous page, to continue."})
-
-
-def decode_cursor(cursor: str | None) -> int:
-    """The offset inside an opaque cursor (0 for the first page)."""
-    if not cursor:
-        return 0
-    try:
-        offset = int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("o:"))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ToolError("Invalid cursor: pass the next_cursor value of the previous page unchanged.") from None
-    if offset < 0:
-        raise ToolError("Invalid cursor: pass the next_cursor value of the previous page unchanged.")
-    return offset
-
-
-def encode_cursor(offset: int) -> str:
-    """An opaque cursor for the page starting at `offset`."""
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
-
-
-def page_fields(items: list[Any], offset: int, limit: int) -> dict[str, Any]:
-    """`next_cursor` for a page fetched with limit+1: present only when more items exist."""
-    return {"next_cursor": encode_cursor(offset + limit) if len(items) > limit else None}
 
 
 def result(ctx: ToolContext, structured: dict[str, Any], text: str | None = None) -> ToolResult:

@@ -16,8 +16,10 @@ from ..attio.render import record_title, render_value
 from ..mcp.context import ToolContext
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
 from . import schema, workspace
-from .common import (DESTRUCTIVE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, PageArgs, check_uuid, decode_cursor,
-                     object_schema, page_fields, parse_record_id, result)
+from .common import (DESTRUCTIVE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, check_uuid, object_schema, parse_record_id,
+                     result)
+from .paging import PageArgs, decode_cursor, page_fields
+from .records.view import not_found
 from .values import to_attio_values
 
 # Entry attributes every list has; the entry's created_at is shown once, at the top level.
@@ -189,8 +191,7 @@ def add_to_list(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         raw = ctx.attio.add_entry(lst["list_id"], obj, rid, values)
     except AttioBadRequest as exc:
         if exc.code == "value_not_found" and "parent record" in exc.message.lower():
-            raise ToolError(f"No {obj} record with id {rid} exists in this workspace. Run search again to get a "
-                            "current id.") from None
+            raise not_found(obj, rid) from None
         raise
     entry = _entries(ctx, [raw])[0]
     text = f"Added to {lst['name']} ({lst['api_slug']}):\n" + _entry_text(ctx, lst, entry)

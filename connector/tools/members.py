@@ -1,7 +1,7 @@
 """Workspace members: `list_members` and `find_member` (for task assignees, deal owners, comment authors).
 
 Attio's `GET /v2/workspace_members` is not paginated and has no search, so the list is read once per
-tenant (cached like the schema) and paged and matched here.
+tenant (`workspace.members`, cached like the schema) and paged and matched here.
 """
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from marshmallow import Schema, fields, validate
 
 from ..mcp.context import ToolContext
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
-from .common import READ, READ_SCOPE, PageArgs, decode_cursor, object_schema, page_fields, result
-from .workspace import SCHEMA_TTL
+from . import workspace
+from .common import READ, READ_SCOPE, object_schema, result
+from .paging import PageArgs, decode_cursor, page_fields
 
 MEMBER_SCHEMA = object_schema({
     "member_id": {"type": "string"}, "name": {"type": "string"},
@@ -38,16 +39,9 @@ class FindMemberArgs(Schema):
 
 
 def members(ctx: ToolContext) -> list[dict[str, Any]]:
-    """Every workspace member as {member_id, name, email, access_level}, cached per tenant."""
-    def load() -> list[dict[str, Any]]:
-        out = []
-        for m in ctx.attio.list_members():
-            email = m.get("email_address") or None
-            name = " ".join(p for p in (m.get("first_name"), m.get("last_name")) if p) or email or ""
-            out.append({"member_id": (m.get("id") or {}).get("workspace_member_id", ""), "name": name,
-                        "email": email, "access_level": m.get("access_level")})
-        return out
-    return ctx.services.cached(ctx.caller, "members:full", load, ttl=SCHEMA_TTL)
+    """Every workspace member as {member_id, name, email, access_level} (the workspace's cached directory)."""
+    return [{"member_id": m["id"], "name": m["name"] or m["email"], "email": m["email"] or None,
+             "access_level": m["access_level"] or None} for m in workspace.members(ctx)]
 
 
 def _line(m: dict[str, Any]) -> str:

@@ -1,170 +1,21 @@
-"""Notes on records: list, create, delete. Attio has no note update (reference §7.6).
-
-Also home to the small helpers the activity families (notes, tasks, comments) share:
-record references with titles and links, actor and member names, timestamps, and paging of
-Attio endpoints capped at 50 items per call.
-"""
+"""Notes on records: list, create, delete (reference §7.6)."""
 from __future__ import annotations
 
-import unicodedata
-from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from marshmallow import Schema, fields, validate
 
 from ..attio.errors import AttioNotFound
-from ..attio.render import record_title, record_url
 from ..mcp.context import ToolContext
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
-from . import workspace
-from .common import (DESTRUCTIVE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, PageArgs, check_uuid, decode_cursor,
-                     page_fields, parse_record_id, record_key, result)
-
-ATTIO_PAGE_MAX = 50  # notes and threads: Attio's hard cap per call
-LABEL_BUDGET = 10  # record titles looked up per call (cached); the rest show id + link only
-
-# -- shared helpers (notes, tasks, comments) ------------------------------------------------
-
-
-def when(ts: Any) -> str:
-    """An Attio timestamp as '2026-12-01 17:00 UTC' ('' for none)."""
-    text = str(ts or "").strip()
-    try:
-        return datetime.fromisoformat(text[:19]).strftime("%Y-%m-%d %H:%M UTC")
-    except ValueError:
-        return text
-
-
-def actor_name(ctx: ToolContext, actor: dict[str, Any] | None) -> str:
-    """Who did something: a member's name, else what kind of actor it was."""
-    kind, ident = (actor or {}).get("type"), (actor or {}).get("id")
-    if kind == "workspace-member":
-        return workspace.member_names(ctx).get(ident or "") or f"workspace member {ident}"
-    return {"api-token": "an API token", "system": "Attio (system)", "app": "an app"}.get(kind or "", "unknown")
-
-
-def object_slug_by_id(ctx: ToolContext, object_id: str) -> str:
-    """The api_slug of an object UUID (the UUID itself if the object is unknown)."""
-    for slug, meta in workspace.objects(ctx).items():
-        if meta.get("object_id") == object_id:
-            return slug
-    return object_id
-
-
-def check_object(ctx: ToolContext, obj: str, raw: str | None = None) -> None:
-    """A ToolError listing this workspace's objects when `obj` is not one of them."""
-    known = workspace.objects(ctx)
-    if obj not in known:
-        where = f" in {raw!r}" if raw and raw != obj else ""
-        raise ToolError(f"Unknown object {obj!r}{where}: this workspace's objects are "
-                        f"{', '.join(sorted(known))}. Use an id exactly as search returns it.")
-
-
-def load_record(ctx: ToolContext, raw_id: str) -> tuple[str, str, dict[str, Any]]:
-    """(object, record id, record) for a '<object>:<uuid>' id, read through the tenant cache."""
-    obj, rid = parse_record_id(raw_id)
-    check_object(ctx, obj, raw_id)
-    try:
-        record = ctx.services.cached(ctx.caller, record_key(obj, rid), lambda: ctx.attio.get_record(obj, rid))
-    except AttioNotFound:
-        raise ToolError(f"No {obj} record with id {rid} exists in this workspace (it may have been deleted). "
-                        "Run search again to get a current id.") from None
-    return obj, rid, record
-
-
-class RecordLabels:
-    """'<object>:<uuid>' → {"id", "title", "url"}, naming at most LABEL_BUDGET records per call."""
-
-    def __init__(self, ctx: ToolContext) -> None:
-        self.ctx, self.budget, self.seen = ctx, LABEL_BUDGET, {}
-        self.slug = workspace.workspace(ctx).get("workspace_slug", "")
-
-    def add(self, obj: str, rid: str, record: dict[str, Any]) -> dict[str, Any]:
-        """Remember a record already read."""
-        url = record.get("web_url") or record_url(self.slug, obj, rid, workspace.singular(self.ctx, obj))
-        self.seen[(obj, rid)] = {"id": f"{obj}:{rid}", "title": record_title(record, obj), "url": url}
-        return self.seen[(obj, rid)]
-
-    def __call__(self, obj: str, rid: str) -> dict[str, Any]:
-        if (obj, rid) in self.seen:
-            return self.seen[(obj, rid)]
-        if self.budget > 0 and obj in workspace.objects(self.ctx):
-            self.budget -= 1
-            try:
-                return self.add(obj, rid, self.ctx.services.cached(
-                    self.ctx.caller, record_key(obj, rid), lambda: self.ctx.attio.get_record(obj, rid)))
-            except AttioNotFound:
-                pass
-        url = record_url(self.slug, obj, rid, workspace.singular(self.ctx, obj))
-        self.seen[(obj, rid)] = {"id": f"{obj}:{rid}", "title": None, "url": url}
-        return self.seen[(obj, rid)]
-
-
-def ref_text(ref: dict[str, Any]) -> str:
-    """'Brightwave Energy (companies:<uuid>, <url>)'."""
-    inner = f"{ref['id']}, {ref['url']}"
-    return f"{ref['title']} ({inner})" if ref.get("title") else inner
-
-
-def indent(text: str, prefix: str = "    ") -> str:
-    """CRM text indented so that its lines cannot pose as fields of the rendering."""
-    return prefix + (text or "").strip().replace("\n", "\n" + prefix)
-
-
-def fetch_capped(fetch: Callable[[int, int], list[Any]], offset: int, limit: int) -> list[Any]:
-    """One page plus a look-ahead item from an endpoint capped at 50 per call (limit ≤ 50)."""
-    items = fetch(offset, min(limit + 1, ATTIO_PAGE_MAX))
-    if limit >= ATTIO_PAGE_MAX and len(items) >= ATTIO_PAGE_MAX:
-        items = items + fetch(offset + ATTIO_PAGE_MAX, 1)
-    return items
-
-
-# -- workspace members (tasks and comments) -------------------------------------------------
-
-
-def members(ctx: ToolContext) -> list[dict[str, Any]]:
-    """Every workspace member as {"id", "name", "email", "access_level"} (cached per tenant)."""
-    def load() -> list[dict[str, Any]]:
-        out = []
-        for m in ctx.attio.list_members():
-            name = " ".join(p for p in (m.get("first_name"), m.get("last_name")) if p)
-            out.append({"id": (m.get("id") or {}).get("workspace_member_id", ""), "name": name,
-                        "email": m.get("email_address") or "", "access_level": m.get("access_level") or ""})
-        return out
-    return ctx.services.cached(ctx.caller, "members:activity", load, ttl=workspace.SCHEMA_TTL)
-
-
-def _fold(text: str) -> str:
-    """Case- and accent-insensitive form ("Tomás" == "tomas")."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
-
-
-def member_label(m: dict[str, Any]) -> str:
-    """'Maya Chen <maya.chen@example.com>'."""
-    return f"{m['name']} <{m['email']}>" if m["name"] else m["email"] or m["id"]
-
-
-def resolve_member(ctx: ToolContext, who: str, what: str = "member") -> dict[str, Any]:
-    """The one member an email, full name, first or last name, or member id names; else a ToolError."""
-    everyone, key = members(ctx), _fold(who.strip())
-    if not key:
-        raise ToolError(f"The {what} is empty: pass a workspace member's email address or name.")
-    exact = [m for m in everyone if key in (m["id"].lower(), _fold(m["email"]), _fold(m["name"]))]
-    found = exact or [m for m in everyone if key in (_fold(p) for p in m["name"].split())]
-    if len(found) == 1:
-        return found[0]
-    known = "; ".join(member_label(m) for m in (found or everyone)) or "none"
-    if found:
-        raise ToolError(f"The {what} {who!r} matches several workspace members: {known}. Pass an email address.")
-    raise ToolError(f"No workspace member matches {what} {who!r}. The workspace members are: {known}. "
-                    "Pass one of these email addresses or names.")
-
-
-REF_SCHEMA = {"type": "object", "properties": {"id": {"type": "string"}, "title": {"type": ["string", "null"]},
-                                              "url": {"type": "string"}}, "required": ["id", "title", "url"]}
+from .activity import actor_name, indent, one_line, when
+from .common import DESTRUCTIVE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, check_uuid, no_such, result
+from .paging import ATTIO_PAGE_MAX, PageArgs, decode_cursor, fetch_capped, page_fields
+from .records.view import REF_SCHEMA, RecordLabels, check_object, load_id, not_found, ref_text
 
 # -- notes ----------------------------------------------------------------------------------
 
+NOTE_IDS = "list_notes shows current note ids."
 NO_UPDATE = ("Attio has no way to edit a note: to change one, create a new note (and delete the old one with "
              "delete_note if it should go).")
 NOTE_SCHEMA = {"type": "object", "properties": {
@@ -220,8 +71,7 @@ def _note(ctx: ToolContext, note: dict[str, Any], labels: RecordLabels) -> dict[
 
 
 def _note_text(n: dict[str, Any]) -> str:
-    title = " ".join(n["title"].split())  # one line, so a title cannot pose as more of the rendering
-    return (f"Note \"{title}\" on {ref_text(n['record'])}\n  by {n['author']}, {when(n['created_at'])}; "
+    return (f"Note \"{one_line(n['title'])}\" on {ref_text(n['record'])}\n  by {n['author']}, {when(n['created_at'])}; "
             f"note id {n['id']}\n{indent(n['content'])}")
 
 
@@ -230,7 +80,7 @@ def list_notes(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     offset, limit, labels = decode_cursor(args["cursor"]), args["limit"], RecordLabels(ctx)
     obj, rid, record_ref = args["object"], None, None
     if args["record_id"]:
-        obj, rid, record = load_record(ctx, args["record_id"])
+        obj, rid, record = load_id(ctx, args["record_id"])
         if args["object"] and args["object"] != obj:
             raise ToolError(f"object {args['object']!r} contradicts record_id {args['record_id']!r}: "
                             "pass only record_id.")
@@ -248,14 +98,13 @@ def list_notes(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
 
 def create_note(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Create a note on a record."""
-    obj, rid, record = load_record(ctx, args["record_id"])
+    obj, rid, record = load_id(ctx, args["record_id"])
     labels = RecordLabels(ctx)
     labels.add(obj, rid, record)
     try:
         created = ctx.attio.create_note(obj, rid, args["title"], args["content"], format=args["format"])
     except AttioNotFound:
-        raise ToolError(f"No {obj} record with id {rid} exists in this workspace (it may have been deleted). "
-                        "Run search again to get a current id.") from None
+        raise not_found(obj, rid) from None
     note = _note(ctx, created, labels)
     return result(ctx, {"note": note}, "Created.\n" + _note_text(note))
 
@@ -265,12 +114,11 @@ def delete_note(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     nid = check_uuid(args["note_id"], "note_id")
     try:
         note = _note(ctx, ctx.attio.get_note(nid), RecordLabels(ctx))
-        ctx.confirm(f'Permanently delete the note "{" ".join(note["title"].split())}" on '
+        ctx.confirm(f'Permanently delete the note "{one_line(note["title"])}" on '
                     f"{ref_text(note['record'])} (note id {nid}). This cannot be undone.")
         ctx.attio.delete_note(nid)
     except AttioNotFound:
-        raise ToolError(f"No note with id {nid} exists in this workspace (it may have been deleted already). "
-                        "list_notes shows current note ids.") from None
+        raise no_such("note", nid, NOTE_IDS, already=True) from None
     return result(ctx, {"deleted": True, "note": note}, "Deleted.\n" + _note_text(note))
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from ..mcp.context import ToolContext
 from ..mcp.registry import Prompt, PromptArgument, Registry, ToolError
-from .search import load_record_text
+from .records.view import document
 
 MAX_SUGGESTIONS = 20
 
@@ -16,7 +16,7 @@ def _find(ctx: ToolContext, obj: str, name: str) -> tuple[str, str]:
     if not hits:
         raise ToolError(f"No {obj} record matches {name!r}; try a different spelling or a domain/email.")
     rid = hits[0]["id"]["record_id"]
-    _, title, text = load_record_text(ctx, obj, rid)
+    _, title, text = document(ctx, obj, rid)
     return title, text
 
 

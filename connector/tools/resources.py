@@ -7,8 +7,8 @@ from ..mcp.context import ToolContext
 from ..mcp.features import compact_json
 from ..mcp.registry import Registry, Resource, ResourceTemplate
 from . import workspace
-from .records import RECORD_URI
-from .search import load_record_text, parse_id
+from .common import parse_record_id
+from .records.view import RECORD_URI, document
 
 RECORD_TEMPLATE = RECORD_URI
 MAX_SUGGESTIONS = 20
@@ -16,8 +16,8 @@ MAX_SUGGESTIONS = 20
 
 def read_record(ctx: ToolContext, object: str, record_id: str) -> list[dict[str, Any]]:
     """A record rendered as markdown text."""
-    obj, rid = parse_id(f"{object}:{record_id}")
-    record, title, text = load_record_text(ctx, obj, rid)
+    obj, rid = parse_record_id(f"{object}:{record_id}")
+    record, title, text = document(ctx, obj, rid)
     return [{"uri": f"attio://records/{obj}/{rid}", "mimeType": "text/markdown", "text": f"# {title}\n\n{text}"}]
 
 

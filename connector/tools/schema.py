@@ -11,8 +11,10 @@ from marshmallow import fields, validate
 
 from ..mcp.context import ToolContext
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
-from . import values, workspace
-from .common import READ, READ_SCOPE, PageArgs, decode_cursor, object_schema, page_fields, result
+from . import attributes as attrs
+from . import workspace
+from .common import READ, READ_SCOPE, object_schema, result
+from .paging import PageArgs, decode_cursor, page_fields
 from .workspace import SCHEMA_TTL
 
 OBJECT_SCHEMA = object_schema({
@@ -93,19 +95,19 @@ def attributes(ctx: ToolContext, slug: str, kind: str) -> list[dict[str, Any]]:
     Built from `values`' cached definitions and options, so the schema is read once per tenant and TTL.
     """
     out = []
-    for attr in values.attribute_defs(ctx, slug, kind):
+    for attr in attrs.attribute_defs(ctx, slug, kind):
         if attr.get("is_archived") or not attr.get("api_slug"):
             continue
         if attr.get("type") in ("select", "status"):
             key = "options" if attr["type"] == "select" else "statuses"
-            attr = {**attr, key: values.attribute_options(ctx, slug, attr, kind)}
-        out.append(values.describe_attribute(attr))
+            attr = {**attr, key: attrs.attribute_options(ctx, slug, attr, kind)}
+        out.append(attrs.describe_attribute(attr))
     return out
 
 
 def attribute_titles(ctx: ToolContext, slug: str, kind: str) -> dict[str, str]:
     """Attribute slug → title for an object or list (no option lookups)."""
-    return {k: a.get("title") or k for k, a in values.attribute_map(ctx, slug, kind).items()}
+    return {k: a.get("title") or k for k, a in attrs.attribute_map(ctx, slug, kind).items()}
 
 
 def list_objects(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:

@@ -15,14 +15,16 @@ from ..attio.errors import AttioNotFound
 from ..attio.paths import UNSET
 from ..mcp.context import ToolContext
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
-from .common import (DESTRUCTIVE, IDEMPOTENT_WRITE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, PageArgs, check_uuid,
-                     decode_cursor, page_fields, result)
-from .notes import (REF_SCHEMA, RecordLabels, actor_name, indent, load_record, member_label, members,
-                    object_slug_by_id, ref_text, resolve_member, when)
+from .activity import actor_name, indent, member_label, one_line, resolve_member, when
+from .common import DESTRUCTIVE, IDEMPOTENT_WRITE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, check_uuid, no_such, result
+from .paging import PageArgs, decode_cursor, page_fields
+from .records.view import REF_SCHEMA, RecordLabels, load_id, ref_text
+from .workspace import members, object_slug_by_id
 
 SCAN_PAGE, SCAN_MAX = 500, 2000  # deadline order is not Attio's: scan up to 2000 tasks and sort them here
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEADLINE_HOUR = 17  # a bare date means 17:00 UTC that day
+TASK_IDS = "list_tasks shows current task ids."
 SORTS = {"oldest": "created_at:asc", "newest": "created_at:desc"}
 
 
@@ -55,7 +57,7 @@ def parse_deadline(raw: str | None) -> str | None:
 def _links(ctx: ToolContext, ids: list[str], labels: RecordLabels) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     for raw in ids:
-        obj, rid, record = load_record(ctx, raw)
+        obj, rid, record = load_id(ctx, raw)
         labels.add(obj, rid, record)
         link = {"target_object": obj, "target_record_id": rid}
         if link not in out:
@@ -191,7 +193,7 @@ def list_tasks(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         filters["assignee"] = who["id"]
         said.append(f"assigned to {member_label(who)}")
     if args["record_id"]:
-        obj, rid, record = load_record(ctx, args["record_id"])
+        obj, rid, record = load_id(ctx, args["record_id"])
         filters.update(linked_object=obj, linked_record_id=rid)
         said.append(f"linked to {ref_text(labels.add(obj, rid, record))}")
     if args["completed"] is not None:
@@ -242,8 +244,7 @@ def update_task(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     try:
         updated = ctx.attio.update_task(tid, **change)
     except AttioNotFound:
-        raise ToolError(f"No task with id {tid} exists in this workspace (it may have been deleted). "
-                        "list_tasks shows current task ids.") from None
+        raise no_such("task", tid, TASK_IDS) from None
     task = _task(ctx, updated, labels)
     return result(ctx, {"task": task}, "Updated task:\n" + _task_text(task))
 
@@ -253,12 +254,11 @@ def delete_task(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     tid = check_uuid(args["task_id"], "task_id")
     try:
         task = _task(ctx, ctx.attio.get_task(tid), RecordLabels(ctx))
-        ctx.confirm(f'Permanently delete the task "{" ".join(task["content"].split())}" (task id {tid}). '
+        ctx.confirm(f'Permanently delete the task "{one_line(task["content"])}" (task id {tid}). '
                     "This cannot be undone.")
         ctx.attio.delete_task(tid)
     except AttioNotFound:
-        raise ToolError(f"No task with id {tid} exists in this workspace (it may have been deleted already). "
-                        "list_tasks shows current task ids.") from None
+        raise no_such("task", tid, TASK_IDS, already=True) from None
     return result(ctx, {"deleted": True, "task": task}, "Deleted task:\n" + _task_text(task))
 
 

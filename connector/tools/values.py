@@ -13,12 +13,11 @@ import re
 from datetime import date, datetime, timezone
 from typing import Any
 
-from ..attio.errors import AttioNotFound
 from ..mcp.context import ToolContext
 from ..mcp.registry import ToolError
 from . import workspace
+from .attributes import attribute_map, option_id, option_items, reference_targets, writable_slugs
 from .common import RECORD_ID, UUID
-from .workspace import SCHEMA_TTL
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -28,87 +27,6 @@ _LOCATION_KEYS = ("line_1", "line_2", "line_3", "line_4", "locality", "region", 
                   "latitude", "longitude")
 _TRUE, _FALSE = {"true", "yes", "y", "1"}, {"false", "no", "n", "0"}
 _REF_CANDIDATES = 10
-
-
-# -- schema facts (cached per tenant) -----------------------------------------------------------
-
-def attribute_defs(ctx: ToolContext, target: str, kind: str = "objects") -> list[dict[str, Any]]:
-    """The attribute definitions of an object (kind="objects") or a list (kind="lists"), cached."""
-    def load() -> list[dict[str, Any]]:
-        return ctx.attio.list_attributes(target, target=kind)
-    try:
-        return ctx.services.cached(ctx.caller, f"attrdefs:{kind}:{target}", load, ttl=SCHEMA_TTL)
-    except AttioNotFound:
-        if kind == "lists":
-            raise ToolError(f'Unknown list "{target}". Call list_lists to see the lists of this workspace '
-                            "and pass one's api_slug.") from None
-        known = ", ".join(workspace.objects(ctx)) or "none"
-        raise ToolError(f'Unknown object "{target}". Objects in this workspace: {known}.') from None
-
-
-def attribute_map(ctx: ToolContext, target: str, kind: str = "objects") -> dict[str, dict[str, Any]]:
-    """Attribute definitions by api_slug, in schema order."""
-    return {a["api_slug"]: a for a in attribute_defs(ctx, target, kind) if a.get("api_slug")}
-
-
-def writable_slugs(attrs: dict[str, dict[str, Any]]) -> list[str]:
-    """The slugs a write may set, in schema order."""
-    return [slug for slug, a in attrs.items() if a.get("is_writable", True) and not a.get("is_archived")]
-
-
-def attribute_options(ctx: ToolContext, target: str, attr: dict[str, Any], kind: str = "objects") -> list[str]:
-    """The titles of a select attribute's options or a status attribute's statuses (not archived), cached."""
-    slug, kind_of = attr["api_slug"], attr.get("type")
-    if kind_of not in ("select", "status"):
-        return []
-
-    def load() -> list[dict[str, Any]]:
-        if kind_of == "select":
-            return ctx.attio.list_options(target, slug, target=kind)
-        return ctx.attio.list_statuses(target, slug, target=kind)
-    items = ctx.services.cached(ctx.caller, f"attropts:{kind}:{target}:{slug}", load, ttl=SCHEMA_TTL)
-    return [o["title"] for o in items if o.get("title") and not o.get("is_archived")]
-
-
-def reference_targets(ctx: ToolContext, attr: dict[str, Any]) -> list[str]:
-    """The object slugs a record-reference attribute may point to (every object when unrestricted)."""
-    allowed = ((attr.get("config") or {}).get("record_reference") or {}).get("allowed_object_ids")
-    objects = workspace.objects(ctx)
-    if not allowed:
-        return list(objects)
-    by_id = {o.get("object_id"): slug for slug, o in objects.items()}
-    return [by_id.get(i, i) for i in allowed]
-
-
-def describe_attribute(attr: dict[str, Any]) -> dict[str, Any]:
-    """An attribute definition as the schema tools show it.
-
-    `options` / `statuses` are included when the caller attached them to `attr` under those keys
-    (a list of titles or of Attio option objects), e.g. from `attribute_options`.
-    """
-    out: dict[str, Any] = {
-        "slug": attr.get("api_slug", ""), "title": attr.get("title") or attr.get("api_slug", ""),
-        "type": attr.get("type", ""), "writable": bool(attr.get("is_writable", True)),
-        "required": bool(attr.get("is_required")), "unique": bool(attr.get("is_unique")),
-        "multiselect": bool(attr.get("is_multiselect")),
-    }
-    for key in ("options", "statuses"):
-        items = attr.get(key)
-        if isinstance(items, list):
-            out[key] = [i.get("title", "") if isinstance(i, dict) else str(i) for i in items
-                        if not (isinstance(i, dict) and i.get("is_archived"))]
-    return out
-
-
-def _members(ctx: ToolContext) -> list[dict[str, str]]:
-    def load() -> list[dict[str, str]]:
-        out = []
-        for m in ctx.attio.list_members():
-            name = " ".join(p for p in (m.get("first_name"), m.get("last_name")) if p)
-            out.append({"id": (m.get("id") or {}).get("workspace_member_id", ""), "name": name,
-                        "email": m.get("email_address") or ""})
-        return out
-    return ctx.services.cached(ctx.caller, "members:values", load, ttl=SCHEMA_TTL)
 
 
 # -- conversion -----------------------------------------------------------------------------------
@@ -243,14 +161,14 @@ class _Conv:
 
     def _option(self, x: Any) -> Any:
         x = x.get("title", x.get("option", x.get("status"))) if isinstance(x, dict) else x
-        titles = attribute_options(self.ctx, self.target, self.attr, self.kind)
+        items = option_items(self.ctx, self.target, self.attr, self.kind)
+        titles = [o["title"] for o in items]
         if isinstance(x, str):
             wanted = x.strip().casefold()
-            for title in titles:
-                if title.casefold() == wanted:
-                    return title
-            if UUID.match(x.strip()):
-                return x.strip()  # an option or status id, as Attio also accepts
+            for o in items:  # a title (any case), or an option or status id as Attio also accepts
+                if wanted in (o["title"].casefold(), option_id(o)):
+                    return o["title"]
+        # Never let Attio (or a default) decide what an unmatched value becomes: name the valid ones.
         word, words = ("status", "statuses") if self.type == "status" else ("option", "options")
         raise self.bad(f'{_show(x)} is not a valid {word}. Valid {words}: {", ".join(titles) or "none"}.')
 
@@ -259,7 +177,7 @@ class _Conv:
     def _actor_reference(self, x: Any) -> Any:
         if isinstance(x, dict) and ("referenced_actor_id" in x or "workspace_member_email_address" in x):
             return x
-        members = _members(self.ctx)
+        members = workspace.members(self.ctx)
         text = x.strip().casefold() if isinstance(x, str) else None
         found = [m for m in members if text and text in (m["email"].casefold(), m["name"].casefold(), m["id"])]
         if not found and text:

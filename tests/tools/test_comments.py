@@ -59,7 +59,7 @@ def test_list_comments_on_an_unknown_record(server):
     res = call(server, "list_comments", {"record_id": f"deals:{MISSING}"})
     assert res.is_error
     assert res.content[0].text == (f"No deals record with id {MISSING} exists in this workspace (it may have been "
-                                   "deleted). Run search again to get a current id.")
+                                   "deleted). Search again (search_records or search) to get a current id.")
 
 
 def test_add_comment_on_a_record_defaults_to_the_first_admin(server, reset_demo):

@@ -19,7 +19,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitResult
 
-from connector.attio.demo import DEMO_TOKEN
+from attio_demo import DEMO_TOKEN
 from connector.mcp.context import Caller
 from connector.tools.docs import published_registry
 from tests.conftest import need

@@ -131,7 +131,8 @@ def test_add_to_list_bad_inputs(reset_demo, server):
                                         "record_id": "deals:00000000-0000-4000-8000-000000000000"})
     assert gone.is_error
     assert gone.content[0].text == ("No deals record with id 00000000-0000-4000-8000-000000000000 exists in "
-                                    "this workspace. Run search again to get a current id.")
+                                    "this workspace (it may have been deleted). Search again (search_records or "
+                                    "search) to get a current id.")
     slug = call(server, "add_to_list", {"list": "sales_pipeline", "record_id": lumen, "values": {"colour": 1}})
     assert slug.is_error
     assert slug.content[0].text == ('Unknown attribute "colour" for list "sales_pipeline". Valid writable '

@@ -125,7 +125,7 @@ def test_create_note_on_an_unknown_record(server):
     res = call(server, "create_note", {"record_id": f"companies:{MISSING}", "title": "x", "content": "y"})
     assert res.is_error
     assert res.content[0].text == (f"No companies record with id {MISSING} exists in this workspace (it may have "
-                                   "been deleted). Run search again to get a current id.")
+                                   "been deleted). Search again (search_records or search) to get a current id.")
 
 
 def test_create_note_rejects_an_unknown_format(server):

@@ -114,7 +114,7 @@ def test_get_record_renders_values_and_reports_missing_records(server):
     assert text.startswith("Company: Brightwave Energy\nid: " + BRIGHTWAVE) and "Categories: Energy, B2B" in text
     assert error(server, "get_record", {"id": MISSING}) == (
         "No companies record with id 00000000-0000-4000-8000-000000000000 exists in this workspace (it may have "
-        "been deleted). Use search_records to find a current id.")
+        "been deleted). Search again (search_records or search) to get a current id.")
     assert error(server, "get_record", {"id": "Brightwave"}) == (
         "Invalid id 'Brightwave': expected '<object>:<record id>' exactly as returned by search, "
         "e.g. 'companies:a3e03bc6-280c-4854-840f-dc5ab37ba0f5'.")
@@ -249,7 +249,7 @@ def test_update_is_visible_on_the_next_get_and_modes_differ(server, reset_demo):
         'Invalid value for "foundation_date" (date): "soon" is not a date; use YYYY-MM-DD, e.g. "2026-12-01".')
     assert error(server, "update_record", {"id": MISSING, "values": {"name": "Ghost"}}) == (
         "No companies record with id 00000000-0000-4000-8000-000000000000 exists in this workspace (it may have "
-        "been deleted). Use search_records to find a current id.")
+        "been deleted). Search again (search_records or search) to get a current id.")
     assert error(server, "update_record", {"id": made["id"], "values": {"name": "x"}, "mode": "replace"}) == (
         "Invalid arguments for update_record: mode: Must be one of: append, overwrite.")
 
@@ -270,10 +270,10 @@ def test_delete_then_get_is_not_found(server, reset_demo):
     rid = made["id"].split(":")[1]
     assert error(server, "get_record", {"id": made["id"]}) == (
         f"No companies record with id {rid} exists in this workspace (it may have been deleted). "
-        "Use search_records to find a current id.")
+        "Search again (search_records or search) to get a current id.")
     assert error(server, "delete_record", {"id": made["id"]}) == (
         f"No companies record with id {rid} exists in this workspace (it may have been deleted). "
-        "Use search_records to find a current id.")
+        "Search again (search_records or search) to get a current id.")
 
 
 def test_delete_asks_for_confirmation_through_elicitation(server, reset_demo):

@@ -118,7 +118,7 @@ def test_create_task_refuses_long_content_and_unknown_people_and_records(server)
     assert long.content[0].text == "Invalid arguments for create_task: content: Length must be between 1 and 2000."
     assert nobody.content[0].text == NO_SUCH_MEMBER
     assert missing.content[0].text == (f"No deals record with id {MISSING} exists in this workspace (it may have "
-                                       "been deleted). Run search again to get a current id.")
+                                       "been deleted). Search again (search_records or search) to get a current id.")
 
 
 def test_update_task_completes_and_moves_the_deadline(server, reset_demo):

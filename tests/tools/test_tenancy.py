@@ -31,7 +31,7 @@ def _linked_token(srv, demo, workspace: str) -> str:
 
 @pytest.fixture(scope="module")
 def oauth_server(server_factory, demo_attio):
-    from connector.attio.demo import DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET
+    from attio_demo import DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET
 
     _admin(demo_attio, "/_admin/reset")
     return server_factory(AUTH_DISABLED="false", ATTIO_CLIENT_ID=DEMO_OAUTH_CLIENT_ID,

@@ -9,13 +9,15 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from ..attio.errors import AttioNotFound
-from ..mcp.context import ToolContext
-from ..mcp.registry import Registry, Tool, ToolError, ToolResult
-from . import workspace
-from .common import DESTRUCTIVE, IDEMPOTENT_WRITE, WRITE, WRITE_SCOPE, object_schema, parse_record_id, result
-from .records import RECORD_SUMMARY, forget_touched, load_record, summarize, summary_text, written_references
-from .values import attribute_map, attribute_options, to_attio_values
+from ...attio.errors import AttioNotFound
+from ...mcp.context import ToolContext
+from ...mcp.registry import Registry, Tool, ToolError, ToolResult
+from .. import workspace
+from ..common import DESTRUCTIVE, IDEMPOTENT_WRITE, WRITE, WRITE_SCOPE, object_schema, parse_record_id, result
+from ..attributes import attribute_map, attribute_options
+from ..values import to_attio_values
+from .touched import forget_touched, written_references
+from .view import RECORD_SUMMARY, load, load_id, not_found, summarize, summary_text
 
 VALUES_HELP = ("Attribute slug → value. Friendly values work: a plain email, \"acme.com\" for a domain, "
                "\"2026-12-01\" for a date, a select option or status title, \"First Last\" for a name, a record "
@@ -160,12 +162,11 @@ def update_record(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     converted = _convert(ctx, obj, args["values"])
     refs = written_references(converted) or any(
         attribute_map(ctx, obj)[s].get("type") == "record-reference" for s in converted)
-    old = load_record(ctx, obj, rid) if refs else None  # its old references lose their reverse side
+    old = load(ctx, obj, rid) if refs else None  # its old references lose their reverse side
     try:
         record = ctx.attio.update_record(obj, rid, converted, overwrite=args["mode"] == "overwrite")
     except AttioNotFound:
-        raise ToolError(f"No {obj} record with id {rid} exists in this workspace (it may have been deleted). "
-                        "Use search_records to find a current id.") from None
+        raise not_found(obj, rid) from None
     out = {**_saved(ctx, obj, record, converted, old), "mode": args["mode"]}
     head = f"Updated {workspace.singular(ctx, obj)} {out['title']} ({args['mode']})"
     return result(ctx, out, summary_text(ctx, out, head))
@@ -173,8 +174,7 @@ def update_record(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
 
 def delete_record(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Delete a record once the user has confirmed it (ctx.confirm: elicitation or a token)."""
-    obj, rid = parse_record_id(args["id"])
-    record = load_record(ctx, obj, rid)
+    obj, rid, record = load_id(ctx, args["id"])
     me = summarize(ctx, record, obj)
     noun = workspace.singular(ctx, obj)
     how = ctx.confirm(f'Permanently delete the {noun.lower()} "{me["title"]}" ({me["id"]}) from Attio, with its '
@@ -183,8 +183,7 @@ def delete_record(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         ctx.attio.delete_record(obj, rid)
     except AttioNotFound:
         forget_touched(ctx, obj, rid, record)
-        raise ToolError(f"No {obj} record with id {rid} exists in this workspace (it may have been deleted "
-                        "already).") from None
+        raise not_found(obj, rid, already=True) from None
     forget_touched(ctx, obj, rid, record)
     out = {"id": me["id"], "title": me["title"], "url": me["url"], "deleted": True, "confirmation": how}
     return result(ctx, out, f"Deleted {noun} {me['title']} ({me['id']}).")

@@ -5,19 +5,15 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from ..attio.errors import AttioNotFound
-from ..mcp.context import ToolContext
-from ..mcp.registry import Registry, Tool, ToolError, ToolResult
-from . import workspace
-from .common import (READ, READ_SCOPE, PageArgs, decode_cursor, encode_cursor, object_schema, page_fields,
-                     parse_record_id, record_key, result)
-from .records import HIT_SCHEMA, RECORD_SUMMARY, hit, hit_line, load_record, resolver, summarize, summary_text
-from .values import attribute_map
-
-OPERATORS = ("$eq", "$in", "$not_empty", "$contains", "$starts_with", "$ends_with", "$lt", "$lte", "$gt", "$gte")
-LOGICAL = ("$and", "$or", "$not")
-_STRING_OPS = ("$contains", "$starts_with", "$ends_with")
-_SCALAR = (str, int, float, bool)
+from ...mcp.context import ToolContext
+from ...mcp.registry import Registry, Tool, ToolError, ToolResult
+from .. import workspace
+from ..common import READ, READ_SCOPE, object_schema, parse_record_id, result
+from ..paging import PageArgs, decode_cursor, encode_cursor, page_fields
+from ..attributes import attribute_map
+from .filters import check_filter, check_sorts
+from .view import (HIT_SCHEMA, RECORD_SUMMARY, hit, hit_line, load, load_id, peek, resolver,
+                   summarize, summary_text)
 
 OBJECT_FIELD = {"validate": validate.Length(min=1, max=100)}
 
@@ -95,71 +91,6 @@ QUERY_OUTPUT = object_schema({"object": {"type": "string"}, "records": {"type": 
                               "next_cursor": {"type": ["string", "null"]}}, ["object", "records", "next_cursor"])
 
 
-def _bad_filter(message: str) -> ToolError:
-    return ToolError(f"Invalid filter: {message}")
-
-
-def _check_op(slug: str, op: str, x: Any) -> None:
-    if op not in OPERATORS:
-        raise _bad_filter(f'unknown operator "{op}" on "{slug}". Valid operators: {", ".join(OPERATORS)}.')
-    ok = {"$in": isinstance(x, list) and all(isinstance(i, _SCALAR) for i in x),
-          "$not_empty": isinstance(x, bool),
-          "$eq": isinstance(x, _SCALAR) or x is None}.get(op)
-    if ok is None:
-        ok = isinstance(x, str) if op in _STRING_OPS else isinstance(x, (str, int, float)) and not isinstance(x, bool)
-    if not ok:
-        need = {"$in": "an array of values", "$not_empty": "true or false", "$eq": "a single value"}.get(
-            op, "a string" if op in _STRING_OPS else "a number or a date string")
-        raise _bad_filter(f'"{op}" on "{slug}" takes {need}, got {x!r}.')
-
-
-def _check_condition(slug: str, spec: Any) -> None:
-    if isinstance(spec, list):
-        if not all(isinstance(i, _SCALAR) for i in spec):
-            raise _bad_filter(f'the values listed for "{slug}" must be strings, numbers or booleans.')
-    elif isinstance(spec, dict):
-        for key, val in spec.items():
-            if key.startswith("$"):
-                _check_op(slug, key, val)
-            elif isinstance(val, dict):  # a property of the value, e.g. {"email_domain": {"$eq": "acme.com"}}
-                for op, x in val.items():
-                    _check_op(f"{slug}.{key}", op, x)
-            elif not isinstance(val, (*_SCALAR, list)):
-                raise _bad_filter(f'"{slug}.{key}" must be a value or an {{operator: value}} object.')
-    elif not isinstance(spec, _SCALAR) and spec is not None:
-        raise _bad_filter(f'"{slug}" must be a value or an {{operator: value}} object.')
-
-
-def check_filter(flt: Any, obj: str, slugs: list[str]) -> None:
-    """Validate Attio's filter grammar before sending it, naming the bad part and the valid choices."""
-    if not isinstance(flt, dict):
-        raise _bad_filter('a filter is an object, e.g. {"name": {"$contains": "acme"}}.')
-    for key, val in flt.items():
-        if key in ("$and", "$or"):
-            if not isinstance(val, list) or not val:
-                raise _bad_filter(f'"{key}" takes a non-empty array of filters.')
-            for sub in val:
-                check_filter(sub, obj, slugs)
-        elif key == "$not":
-            check_filter(val, obj, slugs)
-        elif key == "path":
-            if not (isinstance(val, list) and val and all(
-                    isinstance(h, list) and len(h) == 2 and all(isinstance(p, str) for p in h) for h in val)):
-                raise _bad_filter('"path" is an array of [object, attribute] pairs.')
-            if not isinstance(flt.get("constraints"), dict):
-                raise _bad_filter('a "path" filter needs a "constraints" object.')
-        elif key == "constraints":
-            if "path" not in flt:
-                raise _bad_filter('"constraints" only goes together with "path".')
-        elif key.startswith("$"):
-            raise _bad_filter(f'unknown operator "{key}". Valid operators: {", ".join(OPERATORS + LOGICAL)}.')
-        elif key not in slugs:
-            raise _bad_filter(f'unknown attribute "{key}" for object "{obj}". Valid attribute slugs: '
-                              f'{", ".join(slugs)}.')
-        else:
-            _check_condition(key, val)
-
-
 def query_records(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Filtered, sorted, paged records of one object."""
     obj, limit = args["object"], args["limit"]
@@ -167,12 +98,7 @@ def query_records(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     slugs = list(attribute_map(ctx, obj))
     if args.get("filter"):
         check_filter(args["filter"], obj, slugs)
-    sorts = []
-    for s in args.get("sorts") or []:
-        if s["attribute"] not in slugs:
-            raise ToolError(f'Invalid sort: unknown attribute "{s["attribute"]}" for object "{obj}". '
-                            f'Valid attribute slugs: {", ".join(slugs)}.')
-        sorts.append({k: v for k, v in s.items() if v is not None})
+    sorts = check_sorts(args.get("sorts"), obj, slugs)
     rows = ctx.attio.query_records(obj, filter=args.get("filter") or None, sorts=sorts or None,
                                    limit=limit + 1, offset=offset)
     records = [summarize(ctx, r, obj) for r in rows[:limit]]
@@ -198,8 +124,8 @@ class RecordIdArgs(Schema):
 
 def get_record(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """One record with every filled attribute, read through the tenant cache."""
-    obj, rid = parse_record_id(args["id"])
-    summary = summarize(ctx, load_record(ctx, obj, rid), obj, resolve=resolver(ctx))
+    obj, _, record = load_id(ctx, args["id"])
+    summary = summarize(ctx, record, obj, resolve=resolver(ctx))
     return result(ctx, summary, summary_text(ctx, summary))
 
 
@@ -225,9 +151,8 @@ RELATED_OUTPUT = object_schema({
 
 
 def _related_hit(ctx: ToolContext, target: str, rid: str) -> dict[str, Any]:
-    try:
-        record = ctx.services.cached(ctx.caller, record_key(target, rid), lambda: ctx.attio.get_record(target, rid))
-    except AttioNotFound:
+    record = peek(ctx, target, rid)
+    if record is None:
         return hit(ctx, target, rid, f"(deleted {workspace.singular(ctx, target)})")
     return {k: v for k, v in summarize(ctx, record, target).items() if k != "values"}
 
@@ -241,7 +166,7 @@ def get_related_records(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     if relation is not None and relation not in refs:
         raise ToolError(f'"{relation}" is not a relation of {obj}. Relations (record-reference attributes): '
                         f'{", ".join(refs) or "none"}.')
-    record = load_record(ctx, obj, rid)
+    record = load(ctx, obj, rid)
     me = summarize(ctx, record, obj)
     relations, more = [], False
     for slug, attr in refs.items():

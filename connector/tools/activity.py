@@ -1,0 +1,64 @@
+"""What the activity families (notes, tasks, comments, meetings) share: timestamps, who did something, member
+look-up by email or name, and CRM text indented so that it cannot pose as part of the rendering."""
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+from typing import Any
+
+from ..mcp.context import ToolContext
+from ..mcp.registry import ToolError
+from . import workspace
+
+
+def when(ts: Any) -> str:
+    """An Attio timestamp as '2026-12-01 17:00 UTC' ('' for none)."""
+    text = str(ts or "").strip()
+    try:
+        return datetime.fromisoformat(text[:19]).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return text
+
+
+def actor_name(ctx: ToolContext, actor: dict[str, Any] | None) -> str:
+    """Who did something: a member's name, else what kind of actor it was."""
+    kind, ident = (actor or {}).get("type"), (actor or {}).get("id")
+    if kind == "workspace-member":
+        return workspace.member_names(ctx).get(ident or "") or f"workspace member {ident}"
+    return {"api-token": "an API token", "system": "Attio (system)", "app": "an app"}.get(kind or "", "unknown")
+
+
+def indent(text: str, prefix: str = "    ") -> str:
+    """CRM text indented so that its lines cannot pose as fields of the rendering."""
+    return prefix + (text or "").strip().replace("\n", "\n" + prefix)
+
+
+def one_line(text: str) -> str:
+    """CRM text on one line (a title), so that it cannot pose as more of the rendering."""
+    return " ".join((text or "").split())
+
+
+def _fold(text: str) -> str:
+    """Case- and accent-insensitive form ("Tomás" == "tomas")."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+
+
+def member_label(m: dict[str, Any]) -> str:
+    """'Maya Chen <maya.chen@example.com>'."""
+    return f"{m['name']} <{m['email']}>" if m["name"] else m["email"] or m["id"]
+
+
+def resolve_member(ctx: ToolContext, who: str, what: str = "member") -> dict[str, Any]:
+    """The one member an email, full name, first or last name, or member id names; else a ToolError."""
+    everyone, key = workspace.members(ctx), _fold(who.strip())
+    if not key:
+        raise ToolError(f"The {what} is empty: pass a workspace member's email address or name.")
+    exact = [m for m in everyone if key in (m["id"].lower(), _fold(m["email"]), _fold(m["name"]))]
+    found = exact or [m for m in everyone if key in (_fold(p) for p in m["name"].split())]
+    if len(found) == 1:
+        return found[0]
+    known = "; ".join(member_label(m) for m in (found or everyone)) or "none"
+    if found:
+        raise ToolError(f"The {what} {who!r} matches several workspace members: {known}. Pass an email address.")
+    raise ToolError(f"No workspace member matches {what} {who!r}. The workspace members are: {known}. "
+                    "Pass one of these email addresses or names.")
