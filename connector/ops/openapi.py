@@ -93,7 +93,9 @@ SESSION = _header("Mcp-Session-Id", "The session from initialize's answer; requi
 MESSAGES = {"oneOf": [ref("JsonRpcMessage"), {"type": "array", "items": ref("JsonRpcMessage"), "minItems": 1}]}
 SSE = {"text/event-stream": {"schema": {"type": "string", "description": "Server-Sent Events"}}}
 MCP_REFUSALS = {
-    "400": _rpc("Not JSON (-32700), not a JSON-RPC message, nested too deeply, or a missing/unsupported header"),
+    "400": _rpc("Not JSON (-32700), not a JSON-RPC message, nested too deeply, or a missing/unsupported header; "
+                "for 2026-07-28: _meta incomplete (-32602), headers disagreeing with the body (-32020), a capability "
+                "not declared (-32021), a version not served (-32022)"),
     "401": _rpc("No valid bearer token (WWW-Authenticate names the protected-resource metadata)"),
     "403": _rpc("A foreign Origin, or the token lacks the tool's scope (insufficient_scope)"),
     "413": _rpc("The body is larger than MAX_REQUEST_BYTES"),
@@ -108,11 +110,19 @@ def _mcp_paths(wire: ProtocolWire) -> dict[str, dict[str, Any]]:
     return {
         "/mcp": {
             "post": {"tags": ["MCP"], "operationId": "mcpPost", "summary": "Send a JSON-RPC message (Streamable HTTP)",
-                     "description": "`initialize` opens a session (its answer carries Mcp-Session-Id); later "
-                                    "messages name it. Requests are answered with JSON, or with an SSE stream "
-                                    "when the call reports progress or asks the client something. Batches only "
-                                    "in protocol version 2025-03-26.",
-                     "security": BEARER, "parameters": [SESSION, _version(wire)],
+                     "description": "2026-07-28: every request is complete in itself (`params._meta` names the "
+                                    "version and client capabilities; Mcp-Method/Mcp-Name mirror the body), no "
+                                    "session. 2025 revisions: `initialize` opens a session (its answer carries "
+                                    "Mcp-Session-Id); later messages name it. Requests are answered with JSON, or "
+                                    "with an SSE stream when the call reports progress or logs (or, on a 2025 "
+                                    "session, asks the client something). Batches only in protocol version "
+                                    "2025-03-26.",
+                     "security": BEARER,
+                     "parameters": [SESSION, _version(wire),
+                                    _header("Mcp-Method", "2026-07-28: the body's method"),
+                                    _header("Mcp-Name", "2026-07-28: params.name or params.uri of tools/call, "
+                                                        "prompts/get, resources/read (=?base64?…?= when not plain "
+                                                        "ASCII)")],
                      "requestBody": {"required": True, "content": _json(MESSAGES)},
                      "responses": {"200": {"description": "The JSON-RPC response (an array for a batch), or an SSE "
                                                           "stream ending with it",
@@ -121,7 +131,8 @@ def _mcp_paths(wire: ProtocolWire) -> dict[str, dict[str, Any]]:
                                            "content": {**_json(MESSAGES), **SSE}},
                                    "202": {"description": "A notification or a response was accepted"},
                                    **MCP_REFUSALS,
-                                   "404": _rpc("The session expired or was terminated: initialize again"),
+                                   "404": _rpc("The session expired or was terminated: initialize again; for "
+                                               "2026-07-28, an unknown or 2025-only method (-32601)"),
                                    "406": _rpc("Accept lists neither application/json nor text/event-stream"),
                                    "415": _rpc("Content-Type is not application/json")}},
             "get": {"tags": ["MCP"], "operationId": "mcpListen", "summary": "Open the session's server→client stream",
@@ -129,12 +140,14 @@ def _mcp_paths(wire: ProtocolWire) -> dict[str, dict[str, Any]]:
                     "parameters": [SESSION, _version(wire), _header("Last-Event-ID", "Resume after this event")],
                     "responses": {"200": {"description": "An SSE stream of server-initiated messages", "content": SSE},
                                   **MCP_REFUSALS, "404": _rpc("Unknown session"),
+                                  "405": _rpc("2026-07-28 has no GET stream (POST subscriptions/listen)"),
                                   "406": _rpc("Accept does not list text/event-stream"),
                                   "409": _rpc("The session already has an open stream")}},
             "delete": {"tags": ["MCP"], "operationId": "mcpTerminate", "summary": "End a session",
                        "security": BEARER, "parameters": [SESSION],
                        "responses": {"204": {"description": "The session is gone"}, **MCP_REFUSALS,
-                                     "404": _rpc("Unknown session")}},
+                                     "404": _rpc("Unknown session"),
+                                     "405": _rpc("2026-07-28 has no sessions to end")}},
         },
         "/sse": {
             "get": {"tags": ["MCP (legacy)"], "operationId": "sseOpen",
