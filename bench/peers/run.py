@@ -1,0 +1,208 @@
+"""Side by side in one run: the connector (2025 session and 2026 stateless, auth off and on), the official MCP
+Python SDK server, and the bare route, all serving `search` and `fetch` from one fake Attio; writes its section of
+docs/benchmarks.md.
+
+    .venv/bin/python -m bench.peers.run [--rounds 3] [--duration 10] [--warmup 3] [--concurrency 8]
+
+Each server is one process pinned to core 0 (`os.sched_setaffinity`); the load generator (bench/loadgen.py) and the
+fake Attio run on the other core. Rounds alternate the targets (A B C D, then again), so drift on the machine hits
+every target alike; the table shows each target's median and range over the rounds and the ratios against the
+targets of issue 12. Every non-success reply counts as an error and is shown.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..run import (MCP_HEADERS, Gunicorn, Load, check_once, free_port, http_call, mcp_session, run_python,
+                   server_env, tool_call_body)
+from ..sections import write_section
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "benchmarks.md"
+SECTION = ("<!-- peers:start -->", "<!-- peers:end -->")
+SERVER_CORE, LOAD_CORE = {0}, {1}
+MODERN = "2026-07-28"
+QUERY = "energy"
+
+
+def pin(pid: int, cores: set[int]) -> None:
+    """Pin a process and its threads (and, for gunicorn, its worker) to `cores` where the machine has them."""
+    available = os.sched_getaffinity(0)
+    wanted = cores & available or available
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            os.sched_setaffinity(int(task.name), wanted)
+        except OSError:
+            pass
+
+
+class SdkPeer:
+    """bench/peers/sdk_server.py under uvicorn, on a free port."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_dir / f"sdk-peer-{self.port}.log"
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([sys.executable, "-m", "bench.peers.sdk_server", "--port", str(self.port)],
+                                     cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.workers = [self.proc.pid]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                status, _, _ = http_call(f"{self.url}/mcp", "GET", None, {"Accept": "text/event-stream"}, timeout=1)
+                if status:
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"the SDK peer did not start:\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+        self._log.close()
+
+
+def modern_load(base: str, name: str, arguments: dict[str, Any], expect: str) -> Load:
+    """A 2026-07-28 tools/call: no session; `_meta` and the mirrored headers on every request."""
+    meta = {"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {},
+            "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "1"}}
+    params = json.dumps({"name": name, "arguments": arguments, "_meta": meta}, separators=(",", ":"))
+    body = f'{{"jsonrpc":"2.0","id":{{{{id}}}},"method":"tools/call","params":{params}}}'
+    headers = {**MCP_HEADERS, "MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": name}
+    return Load(f"{base}/mcp", "POST", headers, body, expect)
+
+
+@dataclass
+class Target:
+    key: str
+    label: str
+    start: Callable[[dict[str, str], Path], Any]
+    load: Callable[[Any, str, dict[str, Any], str], Load]
+
+
+def _session_load(server: Any, name: str, arguments: dict[str, Any], expect: str) -> Load:
+    return Load(f"{server.url}/mcp", "POST", mcp_session(server.url), tool_call_body(name, arguments), expect)
+
+
+def _bare_load(server: Any, name: str, arguments: dict[str, Any], expect: str) -> Load:
+    if name == "search":
+        return Load(f"{server.url}/search", "POST", {"Content-Type": "application/json"}, json.dumps(arguments),
+                    expect)
+    return Load(f"{server.url}/fetch?id={arguments['id']}", "GET", {}, "", expect)
+
+
+TARGETS = [
+    Target("ours-2025", "connector, 2025-11-25 session", lambda env, d: Gunicorn("wsgi:app", env, d), _session_load),
+    Target("ours-2026", "connector, 2026-07-28 stateless", lambda env, d: Gunicorn("wsgi:app", env, d),
+           lambda s, n, a, e: modern_load(s.url, n, a, e)),
+    Target("sdk", "official SDK server (mcp 2.3, uvicorn)", SdkPeer, _session_load),
+    Target("bare", "bare Flask route (urllib3)", lambda env, d: Gunicorn("bench.bare_app:app", env, d), _bare_load),
+]
+
+
+def measure(target: Target, env: dict[str, str], workdir: Path, tool: str, arguments: dict[str, Any],
+            args: argparse.Namespace) -> dict[str, Any]:
+    """One round of one target: start, check one reply, warm up, measure, stop."""
+    server = target.start(env, workdir)
+    try:
+        for pid in [server.proc.pid, *getattr(server, "workers", [])]:
+            pin(pid, SERVER_CORE)
+        load = target.load(server, tool, arguments, '"results":' if tool == "search" else '"text":')
+        check_once(load, tool)
+        run_python(load, args.warmup, args.concurrency)
+        return run_python(load, args.duration, args.concurrency)
+    finally:
+        server.stop()
+
+
+def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    rps = [r["rps"] for r in runs]
+    return {"median": statistics.median(rps), "low": min(rps), "high": max(rps),
+            "p50": statistics.median(r["p50_ms"] for r in runs), "p99": statistics.median(r["p99_ms"] for r in runs),
+            "errors": sum(r["errors"] for r in runs)}
+
+
+def render(results: dict[tuple[str, str], dict[str, Any]], args: argparse.Namespace) -> str:
+    lines = ["## Side by side with the official SDK server", "",
+             f"Written by `bench/peers/run.py` on {time.strftime('%Y-%m-%d')}: {args.rounds} alternating rounds, "
+             f"{args.duration:g} s each after {args.warmup:g} s of warm-up, {args.concurrency} concurrent "
+             "keep-alive connections; each server one process pinned to core 0, the load generator and the fake "
+             "Attio on core 1; auth off.", "",
+             "| tool | target | calls/s (median) | range | p50 ms | p99 ms | errors |",
+             "| --- | --- | ---: | --- | ---: | ---: | ---: |"]
+    for tool in ("search", "fetch"):
+        for target in TARGETS:
+            s = results.get((tool, target.key))
+            if s:
+                lines.append(f"| `{tool}` | {target.label} | {s['median']:.0f} | {s['low']:.0f}–{s['high']:.0f} | "
+                             f"{s['p50']:.1f} | {s['p99']:.1f} | {s['errors']} |")
+    lines += ["", "| figure | target | this run |", "| --- | --- | --- |"]
+    for tool in ("search", "fetch"):
+        for era in ("ours-2025", "ours-2026"):
+            ours, sdk = results.get((tool, era)), results.get((tool, "sdk"))
+            if ours and sdk:
+                ratio = ours["median"] / sdk["median"]
+                lines.append(f"| `{tool}` throughput, {era} / official SDK server | ≥ 1.3× | {ratio:.2f}× "
+                             f"({'met' if ratio >= 1.3 else 'not met'}) |")
+    ours, bare = results.get(("search", "ours-2025")), results.get(("search", "bare"))
+    if ours and bare:
+        ratio = ours["median"] / bare["median"]
+        lines.append(f"| `search` throughput, ours / bare route | ≥ 0.8× | {ratio:.2f}× "
+                     f"({'met' if ratio >= 0.8 else 'not met'}) |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--output", type=Path, default=DOC)
+    args = parser.parse_args(argv)
+    from attio_demo import start_demo_attio
+
+    pin(os.getpid(), LOAD_CORE)  # the load generators and the fake Attio inherit this core
+    demo = start_demo_attio(rate_limits="off")  # the fake must never be the bottleneck nor answer 429
+    pin(demo.process.pid, LOAD_CORE)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-peers-"))
+    env = server_env(demo.url, workdir)
+    env["SECRET_KEY"] = secrets.token_urlsafe(48)
+    probe = Gunicorn("bench.bare_app:app", env, workdir)
+    try:
+        hit = check_once(_bare_load(probe, "search", {"query": QUERY}, '"results":'), "search")["results"][0]["id"]
+    finally:
+        probe.stop()
+    calls = {"search": {"query": QUERY}, "fetch": {"id": hit}}
+    raw: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    try:
+        for round_no in range(args.rounds):
+            order = TARGETS if round_no % 2 == 0 else list(reversed(TARGETS))
+            for tool, arguments in calls.items():
+                for target in order:
+                    result = measure(target, env, workdir, tool, arguments, args)
+                    raw.setdefault((tool, target.key), []).append(result)
+                    print(f"round {round_no + 1} {tool:6} {target.key:10} {result['rps']:8.1f}/s "
+                          f"errors={result['errors']}", flush=True)
+    finally:
+        demo.stop()
+    results = {key: summarize(runs) for key, runs in raw.items()}
+    write_section(args.output, *SECTION, render(results, args))
+    print(f"wrote the peers section of {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
