@@ -2,13 +2,17 @@
 look-up by email or name, and CRM text indented so that it cannot pose as part of the rendering."""
 from __future__ import annotations
 
+import re
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 from ..mcp.context import ToolContext
 from ..mcp.registry import ToolError
 from . import workspace
+
+DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DEADLINE_HOUR = 17  # a bare date means 17:00 UTC that day
 
 
 def when(ts: Any) -> str:
@@ -18,6 +22,35 @@ def when(ts: Any) -> str:
         return datetime.fromisoformat(text[:19]).strftime("%Y-%m-%d %H:%M UTC")
     except ValueError:
         return text
+
+
+def attio_timestamp(at: datetime) -> str:
+    """A date-time in Attio's format: UTC, nine fractional digits, Z."""
+    at = at.astimezone(timezone.utc)
+    return at.strftime("%Y-%m-%dT%H:%M:%S") + f".{at.microsecond:06d}000Z"
+
+
+def parse_instant(text: str, hour: int = 0) -> datetime:
+    """A date ('2026-12-01': `hour` o'clock UTC that day) or an ISO 8601 date-time (no offset means UTC) as an
+    aware datetime; ValueError otherwise."""
+    text = text.strip()
+    if DATE_ONLY.match(text):
+        d = date.fromisoformat(text)
+        return datetime(d.year, d.month, d.day, hour, tzinfo=timezone.utc)
+    at = datetime.fromisoformat(text)
+    return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at
+
+
+def parse_deadline(raw: str | None) -> str | None:
+    """'2026-12-01' → 17:00 UTC that day; an ISO date-time → UTC (no offset means UTC); None stays None."""
+    if raw is None:
+        return None
+    try:
+        return attio_timestamp(parse_instant(raw, DEADLINE_HOUR))
+    except ValueError:
+        raise ToolError(f"Invalid deadline {raw!r}: use a date such as \"2026-12-01\" (meaning 17:00 UTC that "
+                        "day) or an ISO 8601 date-time such as \"2026-12-01T09:30:00Z\" or "
+                        "\"2026-12-01T09:30:00+02:00\".") from None
 
 
 def actor_name(ctx: ToolContext, actor: dict[str, Any] | None) -> str:

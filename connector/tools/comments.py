@@ -12,6 +12,7 @@ from . import workspace
 from .activity import actor_name, indent, member_label, resolve_member, when
 from .common import DESTRUCTIVE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, check_uuid, no_such, result
 from .paging import ATTIO_PAGE_MAX, PageArgs, decode_cursor, fetch_capped, page_fields
+from .readback import described, DIFFERENCES, differences_text, field_difference
 from .records.view import REF_SCHEMA, RecordLabels, load_id, ref_text
 from .workspace import members, object_slug_by_id
 
@@ -30,8 +31,8 @@ _TARGET = {"record": {"anyOf": [REF_SCHEMA, {"type": "null"}]},
 LIST_OUTPUT = {"type": "object", "properties": {
     "threads": {"type": "array", "items": THREAD_SCHEMA}, **_TARGET, "next_cursor": {"type": ["string", "null"]}},
     "required": ["threads", "record", "entry", "next_cursor"]}
-ADD_OUTPUT = {"type": "object", "properties": {"comment": COMMENT_SCHEMA, **_TARGET},
-              "required": ["comment", "record", "entry"]}
+ADD_OUTPUT = {"type": "object", "properties": {"comment": COMMENT_SCHEMA, **_TARGET, "differences": DIFFERENCES},
+              "required": ["comment", "record", "entry", "differences"]}
 DELETE_OUTPUT = {"type": "object", "properties": {
     "deleted": {"type": "boolean"}, "comment": COMMENT_SCHEMA, **_TARGET,
     "thread_deleted": {"type": "boolean", "description": "True when the whole thread went with its first comment."}},
@@ -168,6 +169,11 @@ def add_comment(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         if target.get("thread_id") and (isinstance(exc, AttioNotFound) or exc.code == "value_not_found"):
             raise no_such("comment thread", target["thread_id"], "list_comments shows current thread ids.") from None
         raise
+    try:  # read back what Attio stored
+        created = ctx.attio.get_comment((created.get("id") or {}).get("comment_id", ""))
+    except AttioNotFound:
+        pass  # deleted meanwhile: what the write answered is all there is
+    diffs = field_difference("content", args["content"], created.get("content_plaintext"))
     record, entry = created.get("record"), created.get("entry")
     if record:
         target["record"] = labels(object_slug_by_id(ctx, record.get("object_id") or ""), record.get("record_id"))
@@ -176,7 +182,9 @@ def add_comment(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     comment = _comment(ctx, created)
     text = (f"Comment added by {member_label(author)} in thread {comment['thread_id']} on {_where(target)}:\n"
             + _comment_text(comment))
-    return result(ctx, {"comment": comment, "record": target["record"], "entry": target["entry"]}, text)
+    said = differences_text(diffs)
+    return result(ctx, {"comment": comment, "record": target["record"], "entry": target["entry"],
+                        "differences": diffs}, text + (f"\n{said}" if said else ""))
 
 
 def _place(ctx: ToolContext, c: dict[str, Any], labels: RecordLabels) -> dict[str, Any]:
@@ -224,7 +232,7 @@ def register(registry: Registry) -> None:
     registry.add_tool(Tool(
         name="add_comment", title="Add Attio comment", handler=add_comment, args=AddCommentArgs,
         output_schema=ADD_OUTPUT, annotations=WRITE, scope=WRITE_SCOPE,
-        description=("Post a plain-text comment in Attio: on a record (record_id from search; starts a new "
+        description=described("Post a plain-text comment in Attio: on a record (record_id from search; starts a new "
                      "thread), on a list entry (list + entry_id), or as a reply in an existing thread "
                      "(thread_id from list_comments). Attio only accepts workspace members as authors: pass "
                      "author (email or name); by default the comment is posted as the member who linked the Attio "

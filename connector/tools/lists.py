@@ -19,6 +19,8 @@ from . import schema, workspace
 from .common import (DESTRUCTIVE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, check_uuid, object_schema, parse_record_id,
                      result)
 from .paging import PageArgs, decode_cursor, page_fields
+from .attributes import attribute_map
+from .readback import described, DIFFERENCES, differences_text, value_differences
 from .records.view import not_found
 from .values import to_attio_values
 
@@ -38,7 +40,8 @@ LISTS_OUTPUT = object_schema({"lists": {"type": "array", "items": LIST_SCHEMA},
                               "next_cursor": {"type": ["string", "null"]}}, ["lists", "next_cursor"])
 ENTRIES_OUTPUT = object_schema({"list": {"type": "string"}, "entries": {"type": "array", "items": ENTRY_SCHEMA},
                                 "next_cursor": {"type": ["string", "null"]}}, ["list", "entries", "next_cursor"])
-ENTRY_OUTPUT = object_schema({"list": {"type": "string"}, "entry": ENTRY_SCHEMA}, ["list", "entry"])
+ENTRY_OUTPUT = object_schema({"list": {"type": "string"}, "entry": ENTRY_SCHEMA, "differences": DIFFERENCES},
+                             ["list", "entry", "differences"])
 REMOVE_OUTPUT = object_schema({"list": {"type": "string"}, "entry_id": {"type": "string"},
                                "removed": {"type": "boolean"}}, ["list", "entry_id", "removed"])
 
@@ -142,6 +145,22 @@ def _entry_not_found(lst: dict[str, Any], entry_id: str) -> ToolError:
                      f"{{\"list\": \"{lst['api_slug']}\"}} to get current entry ids.")
 
 
+def _written(ctx: ToolContext, lst: dict[str, Any], raw: dict[str, Any], values: dict[str, Any], head: str, *,
+             overwrite: bool = False) -> ToolResult:
+    """The written entry read back from Attio, with every value not stored as sent."""
+    entry_id = (raw.get("id") or {}).get("entry_id", "")
+    try:
+        raw = ctx.attio.get_entry(lst["list_id"], entry_id)
+    except AttioNotFound:
+        pass  # removed meanwhile: what the write answered is all there is
+    diffs = value_differences(attribute_map(ctx, lst["api_slug"], "lists"), values, raw.get("entry_values") or {},
+                              overwrite=overwrite, name=workspace.member_names(ctx).get)
+    entry = _entries(ctx, [raw])[0]
+    said = differences_text(diffs, schema.attribute_titles(ctx, lst["api_slug"], "lists"))
+    text = f"{head}\n{_entry_text(ctx, lst, entry)}" + (f"\n{said}" if said else "")
+    return result(ctx, {"list": lst["api_slug"], "entry": entry, "differences": diffs}, text)
+
+
 def list_lists(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """The workspace's lists, one page at a time."""
     offset, limit = decode_cursor(args.get("cursor")), args["limit"]
@@ -193,9 +212,7 @@ def add_to_list(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         if exc.code == "value_not_found" and "parent record" in exc.message.lower():
             raise not_found(obj, rid) from None
         raise
-    entry = _entries(ctx, [raw])[0]
-    text = f"Added to {lst['name']} ({lst['api_slug']}):\n" + _entry_text(ctx, lst, entry)
-    return result(ctx, {"list": lst["api_slug"], "entry": entry}, text)
+    return _written(ctx, lst, raw, values, f"Added to {lst['name']} ({lst['api_slug']}):")
 
 
 def update_list_entry(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
@@ -210,9 +227,8 @@ def update_list_entry(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         raw = ctx.attio.update_entry(lst["list_id"], entry_id, values, overwrite=args["mode"] == "overwrite")
     except AttioNotFound:
         raise _entry_not_found(lst, entry_id) from None
-    entry = _entries(ctx, [raw])[0]
-    text = f"Updated the entry in {lst['name']} ({lst['api_slug']}):\n" + _entry_text(ctx, lst, entry)
-    return result(ctx, {"list": lst["api_slug"], "entry": entry}, text)
+    return _written(ctx, lst, raw, values, f"Updated the entry in {lst['name']} ({lst['api_slug']}):",
+                    overwrite=args["mode"] == "overwrite")
 
 
 def remove_from_list(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
@@ -253,14 +269,14 @@ def register(registry: Registry) -> None:
     registry.add_tool(Tool(
         name="add_to_list", title="Add a record to a list", handler=add_to_list, args=AddToListArgs,
         output_schema=ENTRY_OUTPUT, annotations=WRITE, scope=WRITE_SCOPE,
-        description=("Add a record to a list as a new entry, optionally with entry values. The record must be "
+        description=described("Add a record to a list as a new entry, optionally with entry values. The record must be "
                      "of the list's parent object (see list_lists); adding it twice makes two entries. Returns "
                      "{\"list\",\"entry\"} with the new entry_id. Example: {\"list\": \"sales_pipeline\", "
                      "\"record_id\": \"deals:<uuid>\", \"values\": {\"stage\": \"Qualified\"}}.")))
     registry.add_tool(Tool(
         name="update_list_entry", title="Update a list entry", handler=update_list_entry, args=UpdateEntryArgs,
         output_schema=ENTRY_OUTPUT, annotations=WRITE, scope=WRITE_SCOPE,
-        description=("Change the values of one list entry, e.g. move a deal to another pipeline stage. Values "
+        description=described("Change the values of one list entry, e.g. move a deal to another pipeline stage. Values "
                      "are keyed by the list's attribute slugs (list_attributes); statuses and select options "
                      "by title, case-insensitive. mode \"append\" adds to multi-value attributes, \"overwrite\" "
                      "replaces them. Returns {\"list\",\"entry\"} as updated. Example: {\"list\": "

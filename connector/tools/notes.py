@@ -11,6 +11,7 @@ from ..mcp.registry import Registry, Tool, ToolError, ToolResult
 from .activity import actor_name, indent, one_line, when
 from .common import DESTRUCTIVE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, check_uuid, no_such, result
 from .paging import ATTIO_PAGE_MAX, PageArgs, decode_cursor, fetch_capped, page_fields
+from .readback import described, DIFFERENCES, differences_text, field_difference
 from .records.view import REF_SCHEMA, RecordLabels, check_object, load_id, not_found, ref_text
 
 # -- notes ----------------------------------------------------------------------------------
@@ -25,7 +26,8 @@ NOTE_SCHEMA = {"type": "object", "properties": {
 LIST_OUTPUT = {"type": "object", "properties": {
     "notes": {"type": "array", "items": NOTE_SCHEMA}, "record": {"anyOf": [REF_SCHEMA, {"type": "null"}]},
     "next_cursor": {"type": ["string", "null"]}}, "required": ["notes", "record", "next_cursor"]}
-ONE_OUTPUT = {"type": "object", "properties": {"note": NOTE_SCHEMA}, "required": ["note"]}
+ONE_OUTPUT = {"type": "object", "properties": {"note": NOTE_SCHEMA, "differences": DIFFERENCES},
+              "required": ["note", "differences"]}
 DELETE_OUTPUT = {"type": "object", "properties": {"deleted": {"type": "boolean"}, "note": NOTE_SCHEMA},
                  "required": ["deleted", "note"]}
 
@@ -75,6 +77,35 @@ def _note_text(n: dict[str, Any]) -> str:
             f"note id {n['id']}\n{indent(n['content'])}")
 
 
+def _content(text: Any) -> str:
+    """Note content compared line by line, without the trailing spaces and blank lines Attio may trim."""
+    return "\n".join(line.rstrip() for line in str(text or "").strip().splitlines() if line.strip())
+
+
+def _preview(text: Any) -> str | None:
+    said = one_line(str(text or ""))
+    return (said[:117] + "…" if len(said) > 120 else said) or None
+
+
+def _written(ctx: ToolContext, answer: dict[str, Any], sent: dict[str, Any], labels: RecordLabels,
+             head: str) -> ToolResult:
+    """The written note read back from Attio, with the title or content it did not store as sent."""
+    try:
+        stored = ctx.attio.get_note((answer.get("id") or {}).get("note_id", ""))
+    except AttioNotFound:
+        stored = answer  # deleted meanwhile: what the write answered is all there is
+    diffs = []
+    if sent.get("title") is not None:
+        diffs += field_difference("title", sent["title"], stored.get("title"))
+    if sent.get("content") is not None:
+        field = "content_plaintext" if sent.get("format") == "plaintext" else "content_markdown"
+        diffs += field_difference("content", sent["content"], stored.get(field), key=_content, show=_preview)
+    note = _note(ctx, stored, labels)
+    said = differences_text(diffs)
+    return result(ctx, {"note": note, "differences": diffs},
+                  f"{head}\n{_note_text(note)}" + (f"\n{said}" if said else ""))
+
+
 def list_notes(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Notes of one record, of one object, or of the whole workspace."""
     offset, limit, labels = decode_cursor(args["cursor"]), args["limit"], RecordLabels(ctx)
@@ -105,8 +136,7 @@ def create_note(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         created = ctx.attio.create_note(obj, rid, args["title"], args["content"], format=args["format"])
     except AttioNotFound:
         raise not_found(obj, rid) from None
-    note = _note(ctx, created, labels)
-    return result(ctx, {"note": note}, "Created.\n" + _note_text(note))
+    return _written(ctx, created, args, labels, "Created.")
 
 
 def delete_note(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
@@ -136,7 +166,7 @@ def register(registry: Registry) -> None:
     registry.add_tool(Tool(
         name="create_note", title="Create Attio note", handler=create_note, args=CreateNoteArgs,
         output_schema=ONE_OUTPUT, annotations=WRITE, scope=WRITE_SCOPE,
-        description=("Add a note to an Attio record (a person, company, deal or other record; get its id from "
+        description=described("Add a note to an Attio record (a person, company, deal or other record; get its id from "
                      "search). Content is markdown by default, or plaintext. Returns the created note with its "
                      f"id and a link to the record. {NO_UPDATE} Example: {{\"record_id\": "
                      "\"people:0174bfac-74b9-41de-b757-c6fa2a68ab00\", \"title\": \"Call recap\", "

@@ -5,8 +5,6 @@ Attio reads a task's links as `target_object_id` (a UUID) and writes them as `ta
 """
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, timezone
 from typing import Any
 
 from marshmallow import Schema, fields, validate
@@ -15,43 +13,24 @@ from ..attio.errors import AttioNotFound
 from ..attio.paths import UNSET
 from ..mcp.context import ToolContext
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
-from .activity import actor_name, indent, member_label, one_line, resolve_member, when
+from .activity import actor_name, indent, member_label, one_line, parse_deadline, resolve_member, when
 from .common import DESTRUCTIVE, IDEMPOTENT_WRITE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, check_uuid, no_such, result
+from . import workspace
 from .paging import PageArgs, decode_cursor, page_fields
+from .readback import described, DIFFERENCES, differences_text, field_difference, instant, set_differences
 from .records.view import REF_SCHEMA, RecordLabels, load_id, ref_text
 from .workspace import members, object_slug_by_id
 
 SCAN_PAGE, SCAN_MAX = 500, 2000  # deadline order is not Attio's: scan up to 2000 tasks and sort them here
-DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-DEADLINE_HOUR = 17  # a bare date means 17:00 UTC that day
 TASK_IDS = "list_tasks shows current task ids."
 SORTS = {"oldest": "created_at:asc", "newest": "created_at:desc"}
 
 
+# -- arguments -----------------------------------------------------------------------------
+
 def _actors(ctx: ToolContext, names: list[str]) -> list[dict[str, str]]:
     ids = dict.fromkeys(resolve_member(ctx, n, "assignee")["id"] for n in names)
     return [{"referenced_actor_type": "workspace-member", "referenced_actor_id": i} for i in ids]
-
-
-# -- arguments -----------------------------------------------------------------------------
-
-def parse_deadline(raw: str | None) -> str | None:
-    """'2026-12-01' → 17:00 UTC that day; an ISO date-time → UTC (no offset means UTC); None stays None."""
-    if raw is None:
-        return None
-    text = raw.strip()
-    try:
-        if DATE_ONLY.match(text):
-            d = date.fromisoformat(text)
-            at = datetime(d.year, d.month, d.day, DEADLINE_HOUR, tzinfo=timezone.utc)
-        else:
-            at = datetime.fromisoformat(text)
-            at = at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
-    except ValueError:
-        raise ToolError(f"Invalid deadline {raw!r}: use a date such as \"2026-12-01\" (meaning 17:00 UTC that "
-                        "day) or an ISO 8601 date-time such as \"2026-12-01T09:30:00Z\" or "
-                        "\"2026-12-01T09:30:00+02:00\".") from None
-    return at.strftime("%Y-%m-%dT%H:%M:%S") + f".{at.microsecond:06d}000Z"
 
 
 def _links(ctx: ToolContext, ids: list[str], labels: RecordLabels) -> list[dict[str, str]]:
@@ -142,7 +121,8 @@ TASK_SCHEMA = {"type": "object", "properties": {
 LIST_OUTPUT = {"type": "object", "properties": {"tasks": {"type": "array", "items": TASK_SCHEMA},
                                                 "next_cursor": {"type": ["string", "null"]}},
                "required": ["tasks", "next_cursor"]}
-ONE_OUTPUT = {"type": "object", "properties": {"task": TASK_SCHEMA}, "required": ["task"]}
+ONE_OUTPUT = {"type": "object", "properties": {"task": TASK_SCHEMA, "differences": DIFFERENCES},
+              "required": ["task", "differences"]}
 DELETE_OUTPUT = {"type": "object", "properties": {"deleted": {"type": "boolean"}, "task": TASK_SCHEMA},
                  "required": ["deleted", "task"]}
 IMMUTABLE = ("A task's content cannot be changed: Attio makes task content immutable once the task exists. "
@@ -179,6 +159,37 @@ def _task_text(t: dict[str, Any]) -> str:
 def _deadline_key(t: dict[str, Any]) -> tuple[Any, ...]:
     return (t.get("deadline_at") is None, t.get("deadline_at") or "", t.get("created_at") or "",
             (t.get("id") or {}).get("task_id", ""))
+
+
+def _written(ctx: ToolContext, answer: dict[str, Any], sent: dict[str, Any], labels: RecordLabels,
+             head: str) -> ToolResult:
+    """The written task read back from Attio, with every field not stored as sent."""
+    try:
+        stored = ctx.attio.get_task((answer.get("id") or {}).get("task_id", ""))
+    except AttioNotFound:
+        stored = answer  # deleted meanwhile: what the write answered is all there is
+    task = _task(ctx, stored, labels)
+    diffs = []
+    if "content" in sent:
+        diffs += field_difference("content", sent["content"], stored.get("content_plaintext"))
+    if "deadline_at" in sent:
+        diffs += field_difference("deadline", sent["deadline_at"], stored.get("deadline_at"), key=instant, show=when)
+    if "is_completed" in sent:
+        diffs += field_difference("is_completed", sent["is_completed"], bool(stored.get("is_completed")), key=bool,
+                                  show=lambda x: str(bool(x)).lower())
+    names = workspace.member_names(ctx)
+    if "assignees" in sent:
+        diffs += set_differences("assignees", {a["referenced_actor_id"]: names.get(a["referenced_actor_id"], "")
+                                               for a in sent["assignees"]},
+                                 {a["id"]: a["name"] for a in task["assignees"]})
+    if "linked_records" in sent:
+        diffs += set_differences("record_ids", {f'{r["target_object"]}:{r["target_record_id"]}':
+                                                f'{r["target_object"]}:{r["target_record_id"]}'
+                                                for r in sent["linked_records"]},
+                                 {r["id"]: r["id"] for r in task["records"]})
+    said = differences_text(diffs)
+    return result(ctx, {"task": task, "differences": diffs},
+                  f"{head}\n{_task_text(task)}" + (f"\n{said}" if said else ""))
 
 
 # -- handlers --------------------------------------------------------------------------------
@@ -223,8 +234,9 @@ def create_task(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     links = _links(ctx, args["record_ids"], labels)
     created = ctx.attio.create_task(args["content"], deadline_at=deadline, is_completed=False,
                                     linked_records=links, assignees=assignees)
-    task = _task(ctx, created, labels)
-    return result(ctx, {"task": task}, "Created task:\n" + _task_text(task))
+    sent = {"content": args["content"], "deadline_at": deadline, "is_completed": False, "linked_records": links,
+            "assignees": assignees}
+    return _written(ctx, created, sent, labels, "Created task:")
 
 
 def update_task(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
@@ -245,8 +257,8 @@ def update_task(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         updated = ctx.attio.update_task(tid, **change)
     except AttioNotFound:
         raise no_such("task", tid, TASK_IDS) from None
-    task = _task(ctx, updated, labels)
-    return result(ctx, {"task": task}, "Updated task:\n" + _task_text(task))
+    sent = {k: v for k, v in change.items() if v is not UNSET and not (k == "is_completed" and v is None)}
+    return _written(ctx, updated, sent, labels, "Updated task:")
 
 
 def delete_task(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
@@ -275,7 +287,7 @@ def register(registry: Registry) -> None:
     registry.add_tool(Tool(
         name="create_task", title="Create Attio task", handler=create_task, args=CreateTaskArgs,
         output_schema=ONE_OUTPUT, annotations=WRITE, scope=WRITE_SCOPE,
-        description=("Create a task in Attio: plain-text content (max 2000 characters, cannot be changed "
+        description=described("Create a task in Attio: plain-text content (max 2000 characters, cannot be changed "
                      "later), an optional deadline (a bare date such as \"2026-12-01\" means 17:00 UTC that day), "
                      "assignees by email or name (default: nobody) and the records it is about (ids from "
                      "search). The task starts open. Returns the created task with its id. Example: "
@@ -285,7 +297,7 @@ def register(registry: Registry) -> None:
     registry.add_tool(Tool(
         name="update_task", title="Update Attio task", handler=update_task, args=UpdateTaskArgs,
         output_schema=ONE_OUTPUT, annotations=IDEMPOTENT_WRITE, scope=WRITE_SCOPE,
-        description=("Change an Attio task (id from list_tasks): its deadline (null removes it), is_completed "
+        description=described("Change an Attio task (id from list_tasks): its deadline (null removes it), is_completed "
                      "(mark done or reopen), assignees or linked records; the two lists replace the current "
                      "ones. Only the fields you pass change. The content cannot be changed (Attio makes it "
                      "immutable): create a new task instead. Returns the updated task. Example: "

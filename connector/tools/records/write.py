@@ -17,17 +17,18 @@ from ..common import DESTRUCTIVE, IDEMPOTENT_WRITE, WRITE, WRITE_SCOPE, object_s
 from ..attributes import attribute_map, attribute_options
 from ..values import to_attio_values
 from .touched import forget_touched, written_references
-from .view import RECORD_SUMMARY, load, load_id, not_found, summarize, summary_text
+from ..readback import described, DIFFERENCES, differences_text, value_differences
+from .view import RECORD_SUMMARY, load, load_id, not_found, peek, summarize, summary_text
 
 VALUES_HELP = ("Attribute slug → value. Friendly values work: a plain email, \"acme.com\" for a domain, "
                "\"2026-12-01\" for a date, a select option or status title, \"First Last\" for a name, a record "
                "as \"<object>:<record id>\" or by name/domain (\"Brightwave Energy\"), a member by email or name, "
                "a list for multi-value attributes.")
 
-WRITE_OUTPUT = object_schema({**RECORD_SUMMARY["properties"], "matched_on": {"type": ["string", "null"]}},
-                             RECORD_SUMMARY["required"] + ["matched_on"])
-UPDATE_OUTPUT = object_schema({**RECORD_SUMMARY["properties"], "mode": {"type": "string"}},
-                              RECORD_SUMMARY["required"] + ["mode"])
+WRITE_OUTPUT = object_schema({**RECORD_SUMMARY["properties"], "matched_on": {"type": ["string", "null"]},
+                              "differences": DIFFERENCES}, RECORD_SUMMARY["required"] + ["matched_on", "differences"])
+UPDATE_OUTPUT = object_schema({**RECORD_SUMMARY["properties"], "mode": {"type": "string"}, "differences": DIFFERENCES},
+                              RECORD_SUMMARY["required"] + ["mode", "differences"])
 DELETE_OUTPUT = object_schema({
     "id": {"type": "string"}, "title": {"type": "string"}, "url": {"type": "string"}, "deleted": {"type": "boolean"},
     "confirmation": {"type": "string", "enum": ["accepted", "token"],
@@ -89,10 +90,19 @@ def _convert(ctx: ToolContext, obj: str, values: dict[str, Any]) -> dict[str, An
 
 
 def _saved(ctx: ToolContext, obj: str, record: dict[str, Any], converted: dict[str, Any],
-           old: dict[str, Any] | None = None) -> dict[str, Any]:
+           old: dict[str, Any] | None = None, *, overwrite: bool = False) -> dict[str, Any]:
+    """The written record read back from Attio, summarized, with every value not stored as sent."""
     rid = (record.get("id") or {}).get("record_id", "")
     forget_touched(ctx, obj, rid, old, record, extra=written_references(converted))
-    return summarize(ctx, record, obj)
+    stored = peek(ctx, obj, rid) or record  # a fresh read (the cache was just dropped), cached for what follows
+    diffs = value_differences(attribute_map(ctx, obj), converted, stored.get("values") or {}, overwrite=overwrite,
+                              name=workspace.member_names(ctx).get)
+    return {**summarize(ctx, stored, obj), "differences": diffs}
+
+
+def _saved_text(ctx: ToolContext, out: dict[str, Any], head: str) -> str:
+    said = differences_text(out["differences"], workspace.attribute_titles(ctx, out["object"]))
+    return summary_text(ctx, out, head) + (f"\n{said}" if said else "")
 
 
 def _ask_missing(ctx: ToolContext, obj: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -136,7 +146,7 @@ def create_record(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     noun = workspace.singular(ctx, obj)
     head = (f"Saved {noun} {out['title']} (matched on {matching}: created, or updated the existing record with "
             "that value, so no duplicate)" if matching else f"Created {noun} {out['title']}")
-    return result(ctx, out, summary_text(ctx, out, head))
+    return result(ctx, out, _saved_text(ctx, out, head))
 
 
 def upsert_record(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
@@ -152,8 +162,8 @@ def upsert_record(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     converted = _convert(ctx, obj, args["values"])
     record = ctx.attio.assert_record(obj, matching, converted)
     out = {**_saved(ctx, obj, record, converted), "matched_on": matching}
-    return result(ctx, out, summary_text(ctx, out, f"Upserted {workspace.singular(ctx, obj)} {out['title']} "
-                                                   f"(matched on {matching})"))
+    return result(ctx, out, _saved_text(ctx, out, f"Upserted {workspace.singular(ctx, obj)} {out['title']} "
+                                                  f"(matched on {matching})"))
 
 
 def update_record(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
@@ -167,9 +177,9 @@ def update_record(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         record = ctx.attio.update_record(obj, rid, converted, overwrite=args["mode"] == "overwrite")
     except AttioNotFound:
         raise not_found(obj, rid) from None
-    out = {**_saved(ctx, obj, record, converted, old), "mode": args["mode"]}
+    out = {**_saved(ctx, obj, record, converted, old, overwrite=args["mode"] == "overwrite"), "mode": args["mode"]}
     head = f"Updated {workspace.singular(ctx, obj)} {out['title']} ({args['mode']})"
-    return result(ctx, out, summary_text(ctx, out, head))
+    return result(ctx, out, _saved_text(ctx, out, head))
 
 
 def delete_record(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
@@ -194,7 +204,8 @@ def register(registry: Registry) -> None:
     registry.add_tool(Tool(
         name="create_record", title="Create record", handler=create_record, args=CreateArgs,
         output_schema=WRITE_OUTPUT, annotations=WRITE, scope=WRITE_SCOPE,
-        description=("Create a record (person, company, deal, …) from friendly values. When a unique attribute "
+        description=described("Create a record (person, company, deal, …) from friendly values. When a unique "
+                     "attribute "
                      "is given (a person's email_addresses, a company's domains) the create is an Attio assert "
                      "on it: if a record with that value exists it is updated instead, so retrying a create never "
                      "makes a duplicate (matched_on says which attribute). Deals need name, stage and owner. "
@@ -205,7 +216,7 @@ def register(registry: Registry) -> None:
     registry.add_tool(Tool(
         name="upsert_record", title="Upsert record", handler=upsert_record, args=UpsertArgs,
         output_schema=WRITE_OUTPUT, annotations=IDEMPOTENT_WRITE, scope=WRITE_SCOPE,
-        description=("Create or update the record whose unique attribute (matching_attribute, e.g. "
+        description=described("Create or update the record whose unique attribute (matching_attribute, e.g. "
                      "email_addresses or domains) has the given value; values must include it. Use it to sync "
                      "data without checking first. Returns the saved record. Example: {\"object\": \"companies\", "
                      "\"matching_attribute\": \"domains\", \"values\": {\"domains\": \"acme.com\", "
@@ -213,7 +224,7 @@ def register(registry: Registry) -> None:
     registry.add_tool(Tool(
         name="update_record", title="Update record", handler=update_record, args=UpdateArgs,
         output_schema=UPDATE_OUTPUT, annotations=IDEMPOTENT_WRITE, scope=WRITE_SCOPE,
-        description=("Change attributes of one record by id. Attributes not named stay as they are. mode "
+        description=described("Change attributes of one record by id. Attributes not named stay as they are. mode "
                      "decides multi-value attributes (emails, domains, categories, team): \"append\" (default) adds "
                      "the given values, \"overwrite\" replaces all of them with the given ones. Pass null or [] to "
                      "clear an attribute. Returns the updated record. Example: {\"id\": \"deals:<record id>\", "
