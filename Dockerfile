@@ -34,6 +34,8 @@ WORKDIR /app
 # Owned by root, read-only for the app's user: the app writes to INSTANCE_PATH and /tmp only.
 COPY gunicorn.conf.py wsgi.py ./
 COPY connector connector
+# The demo Attio that demo mode starts; its test-only parts (attio_demo/testing) stay out (.dockerignore).
+COPY attio_demo attio_demo
 USER 10001:10001
 EXPOSE 8000
 # Liveness only (never Attio or the database): a slow dependency must not get the container killed.

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 RUNTIME_LOCK := requirements/runtime.txt
 TEST_LOCK := requirements/test.txt
 # What bandit scans: the application code that ships (the tests and bench/ do not).
-BANDIT_TARGETS := connector wsgi.py gunicorn.conf.py
+BANDIT_TARGETS := connector attio_demo wsgi.py gunicorn.conf.py
 # `make lock` resolves against PyPI alone, whatever this machine's pip configuration adds (a local mirror,
 # find-links): the lock must name files and hashes PyPI serves. LOCK_ENV= uses your pip configuration.
 LOCK_ENV ?= env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL PIP_CONFIG_FILE=/dev/null

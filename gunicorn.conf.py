@@ -104,7 +104,7 @@ def on_starting(server):
         sys.stderr.write(f"\ndatabase migration failed:\n{done.stderr[-3000:]}\n")
         sys.exit(2)
     if settings["MODE"] == "demo" and not os.environ.get("ATTIO_API_URL"):
-        from connector.attio.demo.runner import SupervisedDemo
+        from attio_demo.runner import SupervisedDemo
 
         # Watched: if the demo dies, it is started again on the same port (the workers keep its URL).
         # The arbiter closes its listeners as soon as it starts to stop: then the demo's exit is part of it.

@@ -65,10 +65,10 @@ def main() -> int:
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from connector.attio.demo import start_demo_attio
+    from attio_demo import start_demo_attio
 
     work = Path(tempfile.mkdtemp(prefix="cache-bench-"))
-    demo = start_demo_attio()
+    demo = start_demo_attio(testing=True)
     try:
         cached = _run("60", demo.url, work, args)
         uncached = _run("0", demo.url, work, args)

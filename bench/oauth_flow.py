@@ -114,10 +114,10 @@ def main() -> int:
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from connector.attio.demo import start_demo_attio
+    from attio_demo import start_demo_attio
 
     work = Path(tempfile.mkdtemp(prefix="oauth-bench-"))
-    demo = start_demo_attio()
+    demo = start_demo_attio(testing=True)
     port = _free_port()
     env = {**os.environ, "BIND": f"127.0.0.1:{port}", "ATTIO_API_URL": demo.url, "LOG_LEVEL": "WARNING",
            "ACCESS_LOG": "/dev/null", "RATE_LIMITS_ENABLED": "false", "SECRET_KEY": secrets.token_urlsafe(40),

@@ -599,7 +599,7 @@ def render(results: list[dict[str, Any]], calibration: list[dict[str, Any]], cho
               "```",
               command,
               "```", "",
-              "- One demo Attio process (`python -m connector.attio.demo`, gevent pywsgi) serves every run.",
+              "- One demo Attio process (`python -m attio_demo`, gevent pywsgi) serves every run.",
               "- Each target gets a fresh `gunicorn -c gunicorn.conf.py <app>` with the same environment: "
               "`ATTIO_API_URL` = the demo, `CONNECTOR_WORKERS=1` (one gevent worker), `LOG_LEVEL=WARNING`, "
               "`ACCESS_LOG=/dev/null`, `AUTH_DISABLED=true` (no authentication; the "
@@ -677,11 +677,11 @@ def main(argv: list[str] | None = None) -> int:
     facts = machine_facts()
 
     sys.path.insert(0, str(ROOT))
-    from connector.attio.demo import start_demo_attio
+    from attio_demo import start_demo_attio
 
     workdir = Path(tempfile.mkdtemp(prefix="attio-bench-"))
     print(f"bench: logs and scripts in {workdir}", flush=True)
-    demo = start_demo_attio()
+    demo = start_demo_attio(testing=True)
     results: list[dict[str, Any]] = []
     failures: list[str] = []
     fetch_id: str | None = None

@@ -91,9 +91,9 @@ class RunningServer:
 @pytest.fixture(scope="session")
 def demo_attio() -> Iterator[object]:
     """The demo Attio server on a loopback port, for the whole session."""
-    from connector.attio.demo import start_demo_attio
+    from attio_demo import start_demo_attio
 
-    demo = start_demo_attio()
+    demo = start_demo_attio(testing=True)
     yield demo
     demo.stop()
 

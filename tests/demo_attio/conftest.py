@@ -7,8 +7,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from connector.attio.demo import DEMO_TOKEN, create_demo_app
-from connector.attio.demo.schema import uid
+from attio_demo import DEMO_TOKEN, create_demo_app
+from attio_demo.schema import uid
 
 WS1 = uid("workspace", "demo-sales")
 WS2 = uid("workspace", "northwind")
@@ -54,7 +54,7 @@ class Api:
 @pytest.fixture
 def app() -> Flask:
     """A freshly seeded demo app."""
-    return create_demo_app()
+    return create_demo_app(testing=True)
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import base64
 
-from connector.attio.demo import DEMO_TOKEN, DEMO_TOKEN_2, DEMO_TOKEN_READONLY, create_demo_app
-from connector.attio.demo.seed import seed_northwind
+from attio_demo import DEMO_TOKEN, DEMO_TOKEN_2, DEMO_TOKEN_READONLY, create_demo_app
+from attio_demo.seed import seed_northwind
 
 from .conftest import WS1, WS2, Api, rid
 

@@ -11,8 +11,8 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from connector.attio.demo import DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET, DEMO_TOKEN, start_demo_attio
-from connector.attio.demo import oauth as oauth_module
+from attio_demo import DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET, DEMO_TOKEN, start_demo_attio
+from attio_demo import oauth as oauth_module
 
 from .conftest import WS1, WS2, Api, rid
 
@@ -311,7 +311,7 @@ def test_reset_clears_codes_tokens_and_runtime_redirects(client: FlaskClient) ->
 def test_code_flow_over_a_real_loopback_socket() -> None:
     session = requests.Session()
     session.trust_env = False  # loopback: ignore any proxy settings
-    with start_demo_attio() as demo:
+    with start_demo_attio(testing=True) as demo:
         r = session.get(demo.url + authorize_query(demo_auto_approve="northwind"), allow_redirects=False, timeout=5)
         _, q = location(r)
         r = session.post(f"{demo.url}/oauth/token", timeout=5, auth=(DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET),

@@ -1,15 +1,15 @@
-"""start_demo_attio(): the demo server over a real loopback socket, as the production client sees it."""
+"""start_demo_attio(testing=True): the demo server over a real loopback socket, as the production client sees it."""
 from __future__ import annotations
 
 import requests
 
-from connector.attio.demo import DEMO_TOKEN, start_demo_attio
+from attio_demo import DEMO_TOKEN, start_demo_attio
 
 
 def test_serves_over_a_real_socket() -> None:
     session = requests.Session()
     session.trust_env = False  # loopback: ignore any proxy settings
-    with start_demo_attio() as demo:
+    with start_demo_attio(testing=True) as demo:
         assert demo.url.startswith("http://127.0.0.1:") and demo.token == DEMO_TOKEN
         auth = {"Authorization": f"Bearer {demo.token}"}
         me = session.get(f"{demo.url}/v2/self", headers=auth, timeout=5)

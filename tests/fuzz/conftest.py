@@ -9,9 +9,9 @@ import pytest
 @pytest.fixture(scope="session")
 def fuzz_attio() -> Iterator[object]:
     """A private demo Attio: whatever the fuzzers manage to create or delete stays here."""
-    from connector.attio.demo import start_demo_attio
+    from attio_demo import start_demo_attio
 
-    demo = start_demo_attio()
+    demo = start_demo_attio(testing=True)
     yield demo
     demo.stop()
 

@@ -20,7 +20,7 @@ from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
 from sqlalchemy import create_engine, func, select, update
 from sqlalchemy.orm import Session
 
-from connector.attio.demo import DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET
+from attio_demo import DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET
 from connector.auth.models import Grant, PendingAuthorization, Token, UpstreamCredential
 from tests.conftest import _admin
 from tests.oauth.flow import live_tokens

@@ -144,7 +144,7 @@ def test_read_only_token_can_search_but_write_tool_gets_403_insufficient_scope(s
 
 
 def test_attio_oauth_mode_end_to_end(server_factory, demo_attio):
-    from connector.attio.demo import DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET
+    from attio_demo import DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET
 
     _admin(demo_attio, "/_admin/reset")
     srv = server_factory(AUTH_DISABLED="false", ATTIO_CLIENT_ID=DEMO_OAUTH_CLIENT_ID,

@@ -67,7 +67,7 @@ def test_a_dead_demo_attio_is_started_again(server_factory):
     accept = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
     first = requests.post(srv.mcp_url, data=json.dumps(call), headers={**accept, **headers(sid)}, timeout=10)
     assert first.status_code == 200 and not first.json()["result"].get("isError"), first.text
-    demo_pid = subprocess.run(["pgrep", "-P", str(srv.proc.pid), "-f", "connector.attio.demo"], capture_output=True,
+    demo_pid = subprocess.run(["pgrep", "-P", str(srv.proc.pid), "-f", "attio_demo"], capture_output=True,
                               text=True).stdout.split()
     assert len(demo_pid) == 1, demo_pid
     subprocess.run(["kill", "-9", demo_pid[0]], check=True)
@@ -82,7 +82,7 @@ def test_a_dead_demo_attio_is_started_again(server_factory):
 
 
 def test_the_supervisor_restarts_a_crash_but_not_a_deliberate_stop():
-    from connector.attio.demo.runner import SupervisedDemo
+    from attio_demo.runner import SupervisedDemo
 
     logged: list[str] = []
     demo = SupervisedDemo(log=logged.append, poll=0.1)

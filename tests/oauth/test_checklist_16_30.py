@@ -20,7 +20,7 @@ import pytest
 import requests
 from flask import Flask
 
-from connector.attio.demo import DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET, DEMO_TOKEN
+from attio_demo import DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET, DEMO_TOKEN
 from connector.auth.models import AuditEvent, Grant, OAuthClient, PendingAuthorization, Token, UpstreamCredential
 from connector.mcp.registry import Tool, ToolResult
 from tests.conftest import _admin, need

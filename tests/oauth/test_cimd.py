@@ -250,7 +250,7 @@ def test_no_database_connection_is_held_while_a_tool_calls_attio(make_oauth_app,
 
 
 def test_no_database_connection_is_held_while_attio_oauth_is_called(make_oauth_app, demo_attio):
-    from connector.attio.demo import DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET
+    from attio_demo import DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET
 
     base = "http://127.0.0.1:8999"
     holder: dict[str, Flask] = {}

@@ -23,7 +23,7 @@ import pytest
 import requests
 from flask import Flask
 
-from connector.attio.demo import DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET
+from attio_demo import DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET
 from connector.auth.models import AuditEvent, AuthCode, Grant, PendingAuthorization, Token, UpstreamCredential
 from tests.conftest import _admin, free_port
 

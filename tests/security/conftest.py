@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from connector.attio.demo.schema import uid
-from connector.attio.demo.seed_planted import PLANTED_TOKEN, seed_planted
+from attio_demo.schema import uid
+from attio_demo.testing.seed_planted import PLANTED_TOKEN, seed_planted
 
 CORPUS = Path(__file__).parent / "corpus"
 _WS = seed_planted()

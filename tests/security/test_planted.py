@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 import requests
 
-from connector.attio.demo.seed_planted import NOTE_TITLE, PLANTED, PLANTED_TOKEN, planted
+from attio_demo.testing.seed_planted import NOTE_TITLE, PLANTED, PLANTED_TOKEN, planted
 from connector.security.verdict import marker_rules
 from tests.security.conftest import ACCEPT, LARKSPUR, PELLUCID, WENDELL, sse_result
 

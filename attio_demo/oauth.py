@@ -3,8 +3,7 @@
 Attio is an OAuth 2.0 authorization server without scopes in the request, PKCE, expiry
 or refresh tokens (reference §2): a code is exchanged once for a workspace-level access
 token that lives until it is revoked or the app is uninstalled. This module holds that
-state and the introspection object; `routes_oauth` serves the HTTP side. It must not
-import `.app` (which imports it).
+state and the introspection object; `routes_oauth` serves the HTTP side.
 """
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 from urllib.parse import parse_qsl, urlencode
 
-from . import DEMO_OAUTH_APP_NAME, DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET
+from .tokens import DEMO_OAUTH_APP_NAME, DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET
 from .schema import uid
 from .store import Workspace
 

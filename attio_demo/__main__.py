@@ -1,4 +1,4 @@
-"""Serve the demo Attio: `python -m connector.attio.demo --host 127.0.0.1 --port 8765`."""
+"""Serve the demo Attio: `python -m attio_demo --host 127.0.0.1 --port 8765 [--testing]`."""
 from __future__ import annotations
 
 from gevent import monkey
@@ -35,15 +35,17 @@ class DemoServer(WSGIServer):
 
 def main(argv: list[str] | None = None) -> int:
     """Serve the demo Attio until SIGTERM or SIGINT."""
-    parser = argparse.ArgumentParser(prog="python -m connector.attio.demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m attio_demo", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--access-log", action="store_true", help="log every request to stderr")
+    parser.add_argument("--testing", action="store_true",
+                        help="add the test-only parts: the planted workspace, faults, the request log, /_admin")
     args = parser.parse_args(argv)
 
     from .app import create_demo_app
 
-    server = DemoServer((args.host, args.port), create_demo_app(),
+    server = DemoServer((args.host, args.port), create_demo_app(testing=args.testing),
                         log=sys.stderr if args.access_log else None)
     server.start()
     print(f"demo Attio listening on http://{args.host}:{server.server_port}", flush=True)

@@ -1,4 +1,4 @@
-"""Attio's OAuth endpoints on the demo server, plus `/_admin/oauth` switches for tests.
+"""Attio's OAuth endpoints on the demo server.
 
 Real Attio serves these on https://app.attio.com; the demo serves them on itself:
 
@@ -11,50 +11,29 @@ Real Attio serves these on https://app.attio.com; the demo serves them on itself
 - `POST /oauth/revoke` → 204 (token as Bearer or form field `token`; 400 if neither, or if they
   differ; 429 past 50 requests a minute from one address, as Attio limits it).
 
-Each call is in the request log with codes, secrets and tokens redacted.
+With `testing=True`, `attio_demo.testing` logs each call (codes, secrets and tokens redacted) and adds the
+`/_admin/oauth` switches.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import time
-from email.utils import formatdate
-from typing import Any, Mapping
+from typing import Mapping
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, request
 
-from .app import ALL_SCOPES, DemoState, json_response, read_json
-from .errors import body_error
-from .oauth import BEARER, REDACTED, OAuthApp, introspection, redact_pairs, redact_query
+from .oauth import BEARER, OAuthApp
 from .oauth_pages import consent_page, error_page
-from .store import Workspace
+from .state import DemoState
+from .web import json_response
 
 bp = Blueprint("demo_oauth", __name__)
-admin = Blueprint("demo_oauth_admin", __name__, url_prefix="/_admin/oauth")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-_FAULTS = {429: "rate_limit_exceeded", 500: "server_error", 502: "server_error", 503: "temporarily_unavailable",
-           504: "server_error"}
+OAUTH_PATHS = ("/authorize", "/oauth/")  # what the request log counts as an OAuth call
 
 
 def _state() -> DemoState:
     return current_app.extensions["demo_attio"]
-
-
-def workspaces(state: DemoState) -> dict[str, Workspace]:
-    """The demo's workspaces by slug, in token order ("Demo Sales Co", then "Northwind Traders")."""
-    out: dict[str, Workspace] = {}
-    for ws in list(state.tokens.values()):
-        out.setdefault(ws.slug, ws)
-    return out
-
-
-def describe_token(state: DemoState, token: str | None) -> dict[str, Any]:
-    """The introspection object of any token the demo knows (API key or OAuth), else inactive."""
-    ws = state.tokens.get(token) if token else None
-    if ws is None or token is None:
-        return {"active": False}
-    return introspection(ws, token, state.scopes.get(token, ALL_SCOPES), state.oauth.active_grant(token))
 
 
 def oauth_error(error: str, description: str, status: int = 400,
@@ -63,7 +42,7 @@ def oauth_error(error: str, description: str, status: int = 400,
     return json_response({"error": error, "error_description": description}, status, {**NO_STORE, **(headers or {})})
 
 
-def _params() -> dict[str, str]:
+def form_params() -> dict[str, str]:
     """Form fields (or a JSON object's string fields) of the request body."""
     if request.mimetype == "application/json":
         try:
@@ -77,30 +56,6 @@ def _params() -> dict[str, str]:
 def _bearer() -> str | None:
     auth = request.authorization
     return (auth.token or None) if auth is not None and auth.type == "bearer" else None
-
-
-@bp.before_request
-def _log_and_faults() -> Response | None:
-    """Log the call (redacted) and apply any fault queued for this path."""
-    state = _state()
-    raw = request.get_data(cache=True)
-    body = None
-    if raw:
-        body = redact_pairs(_params().items()) if request.mimetype in (
-            "application/json", "application/x-www-form-urlencoded") else REDACTED
-    entry = {"method": request.method, "path": request.path,
-             "query": redact_query(request.query_string.decode("latin-1")),
-             "status": None, "at": time.time(), "body": body}
-    entry["token_suffix"] = None  # no bearer token on these routes (set apart: bandit B105 reads the literal as one)
-    state.log.append(entry)
-    g.log_entry = entry
-    delay, status = state.take_faults(request.path)
-    if delay:
-        time.sleep(delay / 1000)
-    if status is None:
-        return None
-    headers = {"Retry-After": formatdate(int(time.time()) + 1, usegmt=True)} if status == 429 else None
-    return oauth_error(_FAULTS[status], "Injected fault: please try again later.", status, headers)
 
 
 # --- authorize ---------------------------------------------------------------------------
@@ -139,8 +94,8 @@ def _authorization(params: Mapping[str, str], decision: str | None, slug: str | 
     if decision != "approve":
         hidden = {"client_id": app.client_id, "redirect_uri": uri, "response_type": "code"}
         hidden.update({"state": state} if state is not None else {})
-        return consent_page(app.name, workspaces(_state()).values(), hidden)
-    ws = workspaces(_state()).get(slug or "")
+        return consent_page(app.name, _state().workspaces().values(), hidden)
+    ws = _state().workspaces().get(slug or "")
     if ws is None:
         return error_page("Unknown workspace", "Choose one of the workspaces offered.")
     return _redirect(uri, {"code": _state().oauth.mint_code(app.client_id, uri, ws), "state": state})
@@ -159,7 +114,7 @@ def authorize() -> Response:
 @bp.post("/authorize")
 def authorize_decision() -> Response:
     """The consent form: `decision` = approve | deny, `workspace` = a workspace slug."""
-    form = _params()
+    form = form_params()
     decision = form.get("decision")
     if decision not in ("approve", "deny"):
         return error_page("Invalid request", 'decision must be "approve" or "deny".')
@@ -188,7 +143,7 @@ def _client(params: Mapping[str, str]) -> OAuthApp | Response:
 @bp.post("/oauth/token")
 def token() -> Response:
     """Exchange a single-use authorization code for a workspace-level access token."""
-    params = _params()
+    params = form_params()
     app = _client(params)
     if isinstance(app, Response):
         return app
@@ -205,7 +160,7 @@ def token() -> Response:
         return oauth_error("invalid_grant", "The authorization code is invalid, expired or already used.")
     if params.get("redirect_uri") and params["redirect_uri"] != code.redirect_uri:
         return oauth_error("invalid_grant", "redirect_uri does not match the one used to authorize.")
-    ws = workspaces(state).get(code.workspace_slug)
+    ws = state.workspaces().get(code.workspace_slug)
     if ws is None:
         return oauth_error("invalid_grant", "The workspace of this code no longer exists.")
     access_token, _ = state.oauth.mint_token(code)
@@ -216,10 +171,10 @@ def token() -> Response:
 @bp.post("/oauth/introspect")
 def introspect() -> Response:
     """The token's `/v2/self` object; 200 `{"active": false}` if unknown or revoked."""
-    token = _bearer() or _params().get("token")
+    token = _bearer() or form_params().get("token")
     if not token:
         return oauth_error("invalid_request", "Send the token as a Bearer token.")
-    return json_response(describe_token(_state(), token), 200, NO_STORE)
+    return json_response(_state().describe_token(token), 200, NO_STORE)
 
 
 @bp.post("/oauth/revoke")
@@ -229,7 +184,7 @@ def revoke() -> Response:
     if wait is not None:
         return oauth_error("rate_limit_exceeded", "Too many revocation requests: at most 50 a minute.", 429,
                            {"Retry-After": str(max(1, int(wait + 0.999)))})
-    header, body = _bearer(), _params().get("token")
+    header, body = _bearer(), form_params().get("token")
     if not header and not body:
         return oauth_error("invalid_request", "No token was provided.")
     if header and body and header != body:
@@ -238,45 +193,3 @@ def revoke() -> Response:
     if state.oauth.revoke(token):
         state.tokens.pop(token, None)
     return Response(status=204)
-
-
-# --- /_admin/oauth -----------------------------------------------------------------------
-@admin.get("/redirects")
-def list_redirects() -> Response:
-    """The redirect URIs added at runtime (the loopback callbacks are always allowed)."""
-    return json_response({"redirect_uris": list(_state().oauth.redirects)})
-
-
-@admin.post("/redirects")
-def add_redirect() -> Response:
-    """Allow one more exact redirect URI: {"redirect_uri": "http(s)://…"}."""
-    body = read_json(default={})
-    uri = body.get("redirect_uri") if isinstance(body, dict) else None
-    parts = urlsplit(uri) if isinstance(uri, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment:
-        raise body_error('expected {"redirect_uri": "http(s)://host/path"} without a fragment.')
-    return json_response({"ok": True, "redirect_uris": _state().oauth.add_redirect(uri)})
-
-
-@admin.post("/revoke-all")
-def revoke_all() -> Response:
-    """Revoke every OAuth-minted token, as if the app were uninstalled."""
-    state = _state()
-    revoked = state.oauth.revoke_all()
-    for token in revoked:
-        state.tokens.pop(token, None)
-    return json_response({"ok": True, "revoked": len(revoked)})
-
-
-@admin.get("/tokens")
-def list_tokens() -> Response:
-    """OAuth tokens minted since the last reset, described without the token (SHA-256 only)."""
-    store = _state().oauth
-    with store.lock:
-        grants = list(store.grants.items())
-        pending = len(store.codes)
-    return json_response({"pending_codes": pending, "tokens": [
-        {"token_sha256": hashlib.sha256(t.encode()).hexdigest(), "client_id": gr.client_id,
-         "workspace_slug": gr.workspace_slug, "authorized_by_workspace_member_id": gr.member_id,
-         "issued_at": gr.issued_at, "revoked_at": gr.revoked_at, "active": gr.revoked_at is None}
-        for t, gr in grants]})

@@ -10,8 +10,8 @@ attack appended, next to clean records, so the connector's screening can be seen
 """
 from __future__ import annotations
 
-from .seed import _Seeder
-from .store import Workspace
+from ..seed import Seeder
+from ..store import Workspace
 
 PLANTED_TOKEN = "demo-attio-key-inbound"  # nosec B105  # the demo's public fixture key
 
@@ -46,7 +46,7 @@ def planted(key: str) -> str:
 def seed_planted() -> Workspace:
     """Workspace 3: two companies, two people, two notes; three values carry an injection."""
     ws = Workspace("Inbound Leads", "inbound-leads", "2026-01-12T09:00:00.000000000Z")
-    s = _Seeder(ws)
+    s = Seeder(ws)
     s.members["rosa"] = ws.add_member("Rosa", "Delgado", "rosa.delgado@inbound-leads.example", "admin",
                                       ws.created_at)
     s.company("pellucid", "Pellucid Paper Co", "pellucidpaper.com", planted("company_description"),

@@ -18,7 +18,7 @@ from .values import coerce_timestamp, fmt_ts, normalize
 _BASE = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
 
-class _Seeder:
+class Seeder:
     """Adds records and activity with fixed ids and timestamps."""
 
     def __init__(self, ws: Workspace) -> None:
@@ -131,7 +131,7 @@ class _Seeder:
 def seed_sales() -> Workspace:
     """Workspace 1, "Demo Sales Co" (`demo-sales`): the full sample CRM."""
     ws = Workspace("Demo Sales Co", "demo-sales", "2025-11-03T08:30:00.000000000Z")
-    s = _Seeder(ws)
+    s = Seeder(ws)
     s.members["maya"] = ws.add_member("Maya", "Chen", "maya.chen@demo-sales.example", "admin", ws.created_at)
     s.members["tomas"] = ws.add_member("Tomás", "Alvarez", "tomas.alvarez@demo-sales.example", "member",
                                        ws.created_at)
@@ -180,7 +180,7 @@ def seed_sales() -> Workspace:
 def seed_northwind() -> Workspace:
     """Workspace 2, "Northwind Traders" (`northwind`): a small seed that shares nothing with workspace 1."""
     ws = Workspace("Northwind Traders", "northwind", "2025-12-01T10:00:00.000000000Z")
-    s = _Seeder(ws)
+    s = Seeder(ws)
     s.members["nadia"] = ws.add_member("Nadia", "Novak", "nadia.novak@northwind.example", "admin",
                                        ws.created_at)
     s.company("contoso", "Contoso Pharmaceuticals", "contoso-pharma.com", "Generic medicines wholesaler.",

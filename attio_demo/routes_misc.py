@@ -7,10 +7,9 @@ from flask import Blueprint, Response, g, request
 
 from . import activity
 from . import records as writes
-from .app import json_response, ok, read_json
 from .errors import invalid, not_found
 from .query import run_query
-from .routes_records import query_int
+from .web import json_response, ok, query_int, read_json
 
 bp = Blueprint("demo_misc", __name__)
 

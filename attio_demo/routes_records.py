@@ -6,23 +6,12 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request
 
 from . import records as writes
-from .app import json_response, ok, read_json
 from .errors import body_error, invalid, not_found
 from .query import run_query, run_search
-from .routes_oauth import describe_token
 from .schema import Attr, Container
+from .web import json_response, ok, query_int, read_json
 
 bp = Blueprint("demo_records", __name__)
-
-
-def query_int(name: str, default: int, maximum: int | None = None) -> int:
-    """A non-negative integer query parameter, clamped to `maximum`; 400 if malformed."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit():
-        raise invalid(f'Query parameter "{name}" must be a non-negative integer.')
-    return min(int(raw), maximum) if maximum is not None else int(raw)
 
 
 def _container(target: str, ident: str) -> Container:
@@ -43,7 +32,7 @@ def _attr(target: str, ident: str, attribute: str) -> Attr:
 @bp.get("/self")
 def self_() -> Response:
     """Token introspection, flat (not wrapped in `data`); the same object as `/oauth/introspect`."""
-    return json_response(describe_token(current_app.extensions["demo_attio"], g.token))
+    return json_response(current_app.extensions["demo_attio"].describe_token(g.token))
 
 
 @bp.get("/objects")

@@ -17,7 +17,7 @@ import urllib.request
 from types import TracebackType
 from typing import IO, Any
 
-from . import DEMO_TOKEN
+from .tokens import DEMO_TOKEN
 
 STARTUP_TIMEOUT = 10.0
 
@@ -74,15 +74,20 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def start_demo_attio(host: str = "127.0.0.1", port: int = 0, timeout: float = STARTUP_TIMEOUT) -> DemoAttio:
-    """Start `python -m connector.attio.demo` and wait until it answers its health check."""
+def start_demo_attio(host: str = "127.0.0.1", port: int = 0, timeout: float = STARTUP_TIMEOUT, *,
+                     testing: bool = False) -> DemoAttio:
+    """Start `python -m attio_demo` and wait until it answers its health check.
+
+    `testing=True` adds the test-only parts (`attio_demo.testing`): what the tests and bench/ use.
+    """
     port = port or free_port(host)
     url = f"http://{host}:{port}"
     env = dict(os.environ)
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     errors = tempfile.TemporaryFile()  # a file, not a pipe: a full pipe would stall the server
-    cmd = [sys.executable, "-m", "connector.attio.demo", "--host", host, "--port", str(port)]
+    cmd = [sys.executable, "-m", "attio_demo", "--host", host, "--port", str(port)]
+    cmd += ["--testing"] if testing else []
     proc = subprocess.Popen(cmd,  # nosec B603  # fixed argv, sys.executable, no shell
                             stdout=subprocess.DEVNULL, stderr=errors, env=env)
     server = DemoAttio(proc, url, errors)
