@@ -10,29 +10,40 @@ merging, request re-validation, cookie extraction and hooks. It builds a
 from __future__ import annotations
 
 import copy
+import hashlib
 import json as _json
 import logging
-import os
-import random
 import re
 import time
-from datetime import timezone
-from email.utils import parsedate_to_datetime
-from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 from urllib.parse import urlencode, urlsplit
 
 import requests
 from opentelemetry import trace
 from requests.models import PreparedRequest
 from requests.structures import CaseInsensitiveDict
-from requests.utils import get_environ_proxies
 
 from connector import __version__, metrics
 
-from .adapter import LeanAdapter
+from . import access
 from .endpoints import AttioEndpoints
+from .engagement import EngagementEndpoints
 from .errors import AttioBadRequest, AttioError, AttioUnavailable, error_from_response
+from .files import FileEndpoints
+from .pages import Page, page_from
+from .sql import SqlEndpoints
+from .transport import (  # noqa: F401 - make_session and retry_after_seconds are part of this module's API
+    backoff as _backoff,
+    jitter,
+    make_session,
+    normalize_base_url as _normalize_base_url,
+    retry_after_seconds,
+    settle_environment,
+)
+from .views import ViewEndpoints
+
+if TYPE_CHECKING:
+    from .budget import AttioBudget
 
 TRACER = trace.get_tracer("connector.attio")
 log = logging.getLogger(__name__)
@@ -40,75 +51,28 @@ log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.attio.com"
 USER_AGENT = f"attio-connector/{__version__}"
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-_READ_POSTS = ("/records/query", "/records/search", "/entries/query")  # POSTs that only read
+_READ_POSTS = ("/records/query", "/records/search", "/entries/query", "/v2/sql")  # POSTs that only read
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
 _NETWORK_ERRORS = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
 _TOKEN_RE = re.compile(r"[\x21-\x7e]+")
 
 
-def make_session(pool_maxsize: int = 50) -> requests.Session:
-    """A session with a pooled adapter and no urllib3-level retries (the client retries itself)."""
-    session = requests.Session()
-    adapter = LeanAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
+def fingerprint(token: str) -> str:
+    """A short, non-reversible id for a credential (never the token itself)."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
-@lru_cache(maxsize=32)
-def _normalize_base_url(base_url: str) -> str:
-    """Validate and normalise the base URL once (IDNA host, quoting), without trailing slash."""
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("base_url must be an absolute http(s) URL")
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise ValueError("base_url must not contain credentials, a query or a fragment")
-    prepared = PreparedRequest()
-    prepared.prepare_url(base_url, None)
-    return str(prepared.url).rstrip("/")
+class AttioClient(AttioEndpoints, EngagementEndpoints, FileEndpoints, ViewEndpoints, SqlEndpoints):
+    """A thin, typed client for Attio's REST API v2 (`base_url` None means api.attio.com).
 
-
-def settle_environment(session: requests.Session, url: str) -> dict[str, str]:
-    """Resolve proxies and CA bundle from the environment once, then turn per-call lookups off."""
-    if session.trust_env:
-        env = get_environ_proxies(url, no_proxy=session.proxies.get("no_proxy"))
-        session.proxies = {**env, **session.proxies}  # explicit session settings win
-        if session.verify is True:
-            session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-        session.trust_env = False  # also stops ~/.netrc from replacing our Authorization header
-    return dict(session.proxies)
-
-
-def _backoff(attempt: int) -> float:
-    """Exponential backoff with jitter for 5xx and connection failures."""
-    base = min(4.0, 0.25 * 2 ** (attempt - 1))
-    return base + random.uniform(0, base / 2)  # nosec B311  # retry jitter, not a secret
-
-
-def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: integer seconds or an HTTP date; None if unusable."""
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:  # "-0000" means UTC in HTTP dates
-        when = when.replace(tzinfo=timezone.utc)
-    return when.timestamp() - (time.time() if now is None else now)
-
-
-class AttioClient(AttioEndpoints):
-    """A thin, typed client for Attio's REST API v2 (`base_url` None means api.attio.com)."""
+    With a `budget` (connector.attio.budget), every attempt first takes its place in the credential's share of
+    Attio's rate limits, waiting for it if need be.
+    """
 
     def __init__(self, base_url: str | None, token: str, *, timeout: float = 20.0, max_attempts: int = 3,
                  retry_budget: float = 10.0, session: requests.Session | None = None,
                  sleep: Callable[[float], None] | None = None,
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: Callable[[], float] | None = None, budget: AttioBudget | None = None) -> None:
         if not isinstance(token, str) or not _TOKEN_RE.fullmatch(token):
             raise ValueError("token must be a non-empty string of printable ASCII without spaces")
         self.base_url = _normalize_base_url(base_url or DEFAULT_BASE_URL)
@@ -119,10 +83,13 @@ class AttioClient(AttioEndpoints):
         self._proxies = settle_environment(self.session, self.base_url)
         self._headers = {**self.session.headers, "User-Agent": USER_AGENT, "Accept": "application/json",
                          "Authorization": f"Bearer {token}"}
+        self.budget, self.credential = budget, fingerprint(token)
+        self._facts: dict[str, Any] = {}  # what /v2/self said, shared by the bound twins of this client
         self.on_unauthorized: Callable[[], None] | None = None
 
     def bound(self, on_unauthorized: Callable[[], None]) -> "AttioClient":
-        """This client (same session and pool) for one caller: `on_unauthorized()` runs when Attio answers 401."""
+        """This client (same session, pool, budget and cached token level) for one caller: `on_unauthorized()`
+        runs when Attio answers 401."""
         twin = copy.copy(self)
         twin.on_unauthorized = on_unauthorized
         return twin
@@ -134,6 +101,113 @@ class AttioClient(AttioEndpoints):
 
     def __repr__(self) -> str:
         return f"AttioClient(base_url={self.base_url!r})"
+
+    # -- token level ------------------------------------------------------------------------
+
+    def token_level(self) -> str | None:
+        """"workspace" or "user" (a member-level token), from `/v2/self` once per credential; None while Attio
+        calls the token inactive (not cached: it may be a passing state)."""
+        level = self._facts.get("token_level")
+        if level is None:
+            level = access.level_of(self.self_info())
+            if level is not None:
+                self._facts["token_level"] = level
+        return level
+
+    def is_member_token(self) -> bool:
+        """Whether the token acts for one workspace member (some list endpoints then refuse it)."""
+        return self.token_level() == access.MEMBER
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                json: Any = None, timeout: float | None = None) -> Any:
+        """Call Attio and return the parsed body (`data` unwrapped), retrying per Attio's policy.
+
+        `timeout` raises the per-exchange timeout for this call (never below the client's own)."""
+        resp = self.exchange(method, path, params=params, json=json, timeout=timeout)
+        return self._parse(path, resp.status_code, resp.content)
+
+    def request_with_status(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                            json: Any = None) -> tuple[int, Any]:
+        """`request`, with the HTTP status of the answer (e.g. to tell 200 from 202)."""
+        resp = self.exchange(method, path, params=params, json=json)
+        return resp.status_code, self._parse(path, resp.status_code, resp.content)
+
+    def request_whole(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                      json: Any = None) -> Any:
+        """`request`, returning the whole body (`data` and `pagination` side by side)."""
+        resp = self.exchange(method, path, params=params, json=json)
+        return self._decode(resp.status_code, resp.content)
+
+    def request_page(self, path: str, params: Mapping[str, Any] | None = None) -> Page:
+        """GET one page of a cursor-paged endpoint: (items, Attio's next_cursor or None)."""
+        resp = self.exchange("GET", path, params=params)
+        return page_from(self._decode(resp.status_code, resp.content), resp.status_code)
+
+    def exchange(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None,
+                 redirects: bool = False, timeout: float | None = None) -> requests.Response:
+        """One call to Attio with retries, budget and typed errors; the 2xx (or, with `redirects`, 3xx) response."""
+        method = method.upper()
+        if not path.startswith("/"):
+            raise ValueError("path must start with '/'")
+        try:
+            body = None if json is None else _json.dumps(
+                json, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+        except ValueError:
+            raise AttioBadRequest("A number in the request is not valid JSON (NaN or Infinity).",
+                                  code="invalid_json") from None
+        prepared = self._prepare(method, path, params, body)
+        idempotent = method in _IDEMPOTENT or (method == "POST" and path.endswith(_READ_POSTS))
+        timeout = self.timeout if timeout is None else max(self.timeout, timeout)
+        sleep = self._sleep or time.sleep
+        start, attempt = self._clock(), 0
+        while True:
+            attempt += 1
+            if self.budget is not None:
+                self.budget.acquire(self.credential, method, path, sleep=sleep)
+            try:
+                resp = self._send(prepared, timeout)
+            except requests.exceptions.SSLError:
+                raise AttioUnavailable("TLS connection failed", code="tls_error", attempts=attempt) from None
+            except _NETWORK_ERRORS as exc:
+                failure: AttioError = AttioUnavailable(self._describe(exc, timeout), code="network_error",
+                                                       attempts=attempt)
+                retryable, delay = idempotent, _backoff(attempt)
+            except requests.RequestException as exc:
+                raise AttioError(f"The request could not be sent ({type(exc).__name__}).",
+                                 code="request_failed", attempts=attempt) from None
+            else:
+                if 200 <= resp.status_code < 300 or (redirects and 300 <= resp.status_code < 400):
+                    return resp
+                failure = error_from_response(resp.status_code, resp.content, reason=resp.reason or "",
+                                              attempts=attempt, secrets=(self._token,))
+                if resp.status_code == 429:  # Attio did not process it: safe to retry any method
+                    wait = retry_after_seconds(resp.headers.get("Retry-After"))
+                    wait = _backoff(attempt) if wait is None else min(10.0, max(0.05, wait))
+                    retryable, delay = True, wait + jitter()
+                elif resp.status_code in _RETRY_STATUSES:
+                    retryable, delay = idempotent, _backoff(attempt)
+                else:
+                    if resp.status_code == 401:
+                        self._report_unauthorized(failure)
+                    raise access.refine(failure, method, path, self.token_level)
+            out_of_budget = self._clock() - start + delay > self.retry_budget
+            if not retryable or attempt >= self.max_attempts or out_of_budget:
+                raise failure
+            metrics.ATTIO_RETRIES.labels(metrics.endpoint_template(path)).inc()
+            log.warning("attio %s %s failed (%s); retry %d in %.2fs", method, path,
+                        failure.code or failure.status, attempt, delay)
+            sleep(delay)
+
+    def fetch_outside(self, url: str) -> requests.Response:
+        """GET a URL Attio handed out (a signed download link), streamed, without the Attio token: the caller
+        reads and closes it. Redirects are not followed."""
+        # Straight to the transport adapter, like Attio calls: no cookies kept, no session headers merged.
+        prepared = requests.Request("GET", url, headers={"User-Agent": USER_AGENT}).prepare()
+        adapter = self.session.get_adapter(url)
+        return adapter.send(prepared, stream=True, timeout=self.timeout, verify=self.session.verify,
+                            cert=self.session.cert, proxies=self._proxies)
 
     def _prepare(self, method: str, path: str, params: Mapping[str, Any] | None, body: bytes | None
                  ) -> PreparedRequest:
@@ -152,7 +226,7 @@ class AttioClient(AttioEndpoints):
         prepared.method, prepared.url, prepared.headers, prepared.body = method, url, headers, body
         return prepared
 
-    def _send(self, prepared: PreparedRequest) -> requests.Response:
+    def _send(self, prepared: PreparedRequest, timeout: float) -> requests.Response:
         """One exchange through the session's mounted adapter, body read in full."""
         adapter = self.session.get_adapter(prepared.url)  # type: ignore[arg-type]
         url = urlsplit(prepared.url or "")
@@ -164,7 +238,7 @@ class AttioClient(AttioEndpoints):
                 "http.request.method": prepared.method or "", "url.template": endpoint,
                 "server.address": url.hostname or "", "url.path": url.path}) as span:
             try:
-                resp = adapter.send(prepared, stream=False, timeout=self.timeout, verify=self.session.verify,
+                resp = adapter.send(prepared, stream=False, timeout=timeout, verify=self.session.verify,
                                     cert=self.session.cert, proxies=self._proxies)
                 resp.content  # noqa: B018 - read now, so a broken body surfaces as a retryable error
             except requests.RequestException as exc:
@@ -180,57 +254,6 @@ class AttioClient(AttioEndpoints):
             metrics.ATTIO_RATE_LIMITED.labels(endpoint).inc()
         return resp
 
-    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                json: Any = None) -> Any:
-        """Call Attio and return the parsed body (`data` unwrapped), retrying per Attio's policy."""
-        method = method.upper()
-        if not path.startswith("/"):
-            raise ValueError("path must start with '/'")
-        try:
-            body = None if json is None else _json.dumps(
-                json, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
-        except ValueError:
-            raise AttioBadRequest("A number in the request is not valid JSON (NaN or Infinity).",
-                                  code="invalid_json") from None
-        prepared = self._prepare(method, path, params, body)
-        idempotent = method in _IDEMPOTENT or (method == "POST" and path.endswith(_READ_POSTS))
-        start, attempt = self._clock(), 0
-        while True:
-            attempt += 1
-            try:
-                resp = self._send(prepared)
-            except requests.exceptions.SSLError:
-                raise AttioUnavailable("TLS connection failed", code="tls_error", attempts=attempt) from None
-            except _NETWORK_ERRORS as exc:
-                failure: AttioError = AttioUnavailable(self._describe(exc), code="network_error",
-                                                       attempts=attempt)
-                retryable, delay = idempotent, _backoff(attempt)
-            except requests.RequestException as exc:
-                raise AttioError(f"The request could not be sent ({type(exc).__name__}).",
-                                 code="request_failed", attempts=attempt) from None
-            else:
-                if 200 <= resp.status_code < 300:
-                    return self._parse(path, resp.status_code, resp.content)
-                failure = error_from_response(resp.status_code, resp.content, reason=resp.reason or "",
-                                              attempts=attempt, secrets=(self._token,))
-                if resp.status_code == 429:  # Attio did not process it: safe to retry any method
-                    wait = retry_after_seconds(resp.headers.get("Retry-After"))
-                    wait = _backoff(attempt) if wait is None else min(10.0, max(0.05, wait))
-                    retryable, delay = True, wait + random.uniform(0, 0.1)  # nosec B311  # retry jitter, not a secret
-                elif resp.status_code in _RETRY_STATUSES:
-                    retryable, delay = idempotent, _backoff(attempt)
-                else:
-                    if resp.status_code == 401:
-                        self._report_unauthorized(failure)
-                    raise failure
-            out_of_budget = self._clock() - start + delay > self.retry_budget
-            if not retryable or attempt >= self.max_attempts or out_of_budget:
-                raise failure
-            metrics.ATTIO_RETRIES.labels(metrics.endpoint_template(path)).inc()
-            log.warning("attio %s %s failed (%s); retry %d in %.2fs", method, path,
-                        failure.code or failure.status, attempt, delay)
-            (self._sleep or time.sleep)(delay)
-
     def _report_unauthorized(self, failure: AttioError) -> None:
         """Attio no longer accepts the token: tell the caller's owner, and say so in the error."""
         if self.on_unauthorized is None:
@@ -242,26 +265,32 @@ class AttioClient(AttioEndpoints):
             return
         failure.reconnect = True
 
-    def _describe(self, exc: Exception) -> str:
+    @staticmethod
+    def _describe(exc: Exception, timeout: float) -> str:
         """A short, secret-free reason for a network failure."""
         if isinstance(exc, requests.ConnectTimeout):
-            return f"could not connect within {self.timeout:g} s"
+            return f"could not connect within {timeout:g} s"
         if isinstance(exc, requests.Timeout):
-            return f"no response within {self.timeout:g} s"
+            return f"no response within {timeout:g} s"
         if isinstance(exc, requests.exceptions.ChunkedEncodingError):
             return "the connection broke while reading the response"
         return "connection failed"
 
     @staticmethod
-    def _parse(path: str, status: int, content: bytes) -> Any:
-        """Decode a 2xx body straight from bytes; unwrap `data` except for the flat /v2/self."""
+    def _decode(status: int, content: bytes) -> Any:
+        """A 2xx body decoded straight from bytes (None when empty)."""
         if not content:
             return None
         try:
-            body = _json.loads(content)
+            return _json.loads(content)
         except ValueError:
             raise AttioError("Attio sent a response that is not JSON.", status=status,
                              code="invalid_response") from None
+
+    @classmethod
+    def _parse(cls, path: str, status: int, content: bytes) -> Any:
+        """Decode a 2xx body; unwrap `data` except for the flat /v2/self."""
+        body = cls._decode(status, content)
         if isinstance(body, dict) and "data" in body and path != "/v2/self":
             return body["data"]
         return body

@@ -1,15 +1,31 @@
-"""Attio's endpoints as one-call methods, mixed into `AttioClient` (which supplies `request`)."""
+"""Attio's endpoints as one-call methods, mixed into `AttioClient` (which supplies `request`).
+
+The newer surfaces live beside this module: engagement.py (meetings, call recordings, emails), files.py,
+views.py, sql.py.
+"""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, NamedTuple
 
+from .errors import AttioError
+from .pages import MAX_PAGES, next_cursor
 from .paths import UNSET as _UNSET, compact as _compact, path as _path, target as _target
+
+
+class MergeResult(NamedTuple):
+    """What a merge produced: the new record's id, and whether Attio had applied the merge when it answered
+    (False after a 202: until it has, reading the new record raises `AttioMergeInProgress`)."""
+
+    new_record_id: str
+    completed: bool
 
 
 class AttioEndpoints:
     """Thin typed wrappers: each method is exactly one HTTP call through `self.request`."""
 
     request: Callable[..., Any]  # AttioClient.request: (method, path, *, params=None, json=None) -> body
+    request_whole: Callable[..., Any]  # the same, the whole body (`data` not unwrapped)
+    request_with_status: Callable[..., tuple[int, Any]]  # the same, with the HTTP status: (status, body)
 
     # -- workspace, objects, attributes (each method: one HTTP call) ------------------
 
@@ -49,9 +65,11 @@ class AttioEndpoints:
         return self.request("POST", "/v2/objects/records/search", json=body)
 
     def query_records(self, obj: str, filter: dict[str, Any] | None = None, sorts: list[Any] | None = None,
-                      limit: int | None = None, offset: int | None = None) -> list[dict[str, Any]]:
-        """Records of an object matching a filter, sorted, paginated by limit/offset."""
-        body = _compact(filter=filter, sorts=sorts, limit=limit, offset=offset)
+                      limit: int | None = None, offset: int | None = None, *,
+                      view_id: str | None = None) -> list[dict[str, Any]]:
+        """Records of an object matching a filter, sorted, paginated by limit/offset; `view_id` (a saved view of
+        the object, `list_object_views`) applies that view's filter and sort too."""
+        body = _compact(filter=filter, sorts=sorts, limit=limit, offset=offset, filter_view_id=view_id)
         return self.request("POST", _path("objects", obj, "records", "query"), json=body)
 
     def get_record(self, obj: str, record_id: str) -> dict[str, Any]:
@@ -77,17 +95,30 @@ class AttioEndpoints:
         """Delete a record."""
         return self.request("DELETE", _path("objects", obj, "records", record_id))
 
+    def merge_records(self, obj: str, primary_record_id: str, secondary_record_id: str) -> MergeResult:
+        """Merge two records of an object into a NEW record (the primary's values win where both have one).
+
+        Not idempotent: both originals are gone afterwards, so a repeat raises `AttioMergeNotFound`; a lost
+        answer is therefore never retried. Merging a record with itself is a 400 (`self_merge`).
+        """
+        body = {"data": {"primary_record_id": primary_record_id, "secondary_record_id": secondary_record_id}}
+        status, data = self.request_with_status("POST", _path("objects", obj, "records", "merge"), json=body)
+        new_id = data.get("new_record_id") if isinstance(data, dict) else None
+        if not isinstance(new_id, str) or not new_id:
+            raise AttioError("Attio's merge answer has no new_record_id.", status=status, code="invalid_response")
+        return MergeResult(new_id, status != 202)
+
     def record_entries(self, obj: str, record_id: str, limit: int | None = None,
                        offset: int | None = None) -> list[dict[str, Any]]:
         """The list entries whose parent is this record."""
         return self.request("GET", _path("objects", obj, "records", record_id, "entries"),
                             params=_compact(limit=limit, offset=offset))
 
-    # -- notes (Attio has no update) and tasks -------------------------------------------
+    # -- notes and tasks -------------------------------------------------------------------
 
     def list_notes(self, parent_object: str | None = None, parent_record_id: str | None = None,
                    limit: int | None = None, offset: int | None = None) -> list[dict[str, Any]]:
-        """Notes, optionally of one record (limit max 50)."""
+        """Notes, optionally of one record (limit max 50; Attio allows 10 listings a second)."""
         params = _compact(parent_object=parent_object, parent_record_id=parent_record_id, limit=limit,
                           offset=offset)
         return self.request("GET", "/v2/notes", params=params)
@@ -104,6 +135,13 @@ class AttioEndpoints:
                 "format": format, "content": content}
         data.update(_compact(created_at=created_at, meeting_id=meeting_id))
         return self.request("POST", "/v2/notes", json={"data": data})
+
+    def update_note(self, note_id: str, *, title: str | None = None, content: str | None = None,
+                    format: str | None = None) -> dict[str, Any]:
+        """Change a note (PATCH): only the fields given change; `content` replaces the whole body and is read as
+        `format` ("plaintext" or "markdown"). The parent record cannot change."""
+        data = _compact(title=title, format=format, content=content)
+        return self.request("PATCH", _path("notes", note_id), json={"data": data})
 
     def delete_note(self, note_id: str) -> Any:
         """Delete a note."""
@@ -155,9 +193,10 @@ class AttioEndpoints:
 
     def query_entries(self, list_id: str, filter: dict[str, Any] | None = None,
                       sorts: list[Any] | None = None, limit: int | None = None,
-                      offset: int | None = None) -> list[dict[str, Any]]:
-        """Entries of a list matching a filter."""
-        body = _compact(filter=filter, sorts=sorts, limit=limit, offset=offset)
+                      offset: int | None = None, *, view_id: str | None = None) -> list[dict[str, Any]]:
+        """Entries of a list matching a filter; `view_id` (a saved view of the list, `list_list_views`) applies
+        that view's filter and sort too."""
+        body = _compact(filter=filter, sorts=sorts, limit=limit, offset=offset, filter_view_id=view_id)
         return self.request("POST", _path("lists", list_id, "entries", "query"), json=body)
 
     def add_entry(self, list_id: str, parent_object: str, parent_record_id: str,
@@ -215,9 +254,25 @@ class AttioEndpoints:
             data["entry"] = {"list": entry[0], "entry_id": entry[1]}
         return self.request("POST", "/v2/comments", json={"data": data})
 
-    def get_thread(self, thread_id: str) -> dict[str, Any]:
-        """One comment thread with its comments, oldest first."""
-        return self.request("GET", _path("threads", thread_id))
+    def get_thread(self, thread_id: str, *, max_comments: int = 2000) -> dict[str, Any]:
+        """One comment thread with its comments, oldest first (at most `max_comments`).
+
+        Attio pages a thread's comments by cursor (250 a page): the pages are followed and their comments joined.
+        """
+        body = self.request_whole("GET", _path("threads", thread_id))
+        thread = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(thread, dict) or not isinstance(thread.get("comments"), list):
+            return thread if thread is not None else body
+        comments, cursor, seen = list(thread["comments"]), next_cursor(body), set()
+        for _ in range(MAX_PAGES):
+            if cursor is None or cursor in seen or len(comments) >= max_comments:
+                break
+            seen.add(cursor)
+            body = self.request_whole("GET", _path("threads", thread_id), params={"cursor": cursor})
+            page = body.get("data") if isinstance(body, dict) else None
+            comments += page.get("comments", []) if isinstance(page, dict) else []
+            cursor = next_cursor(body)
+        return {**thread, "comments": comments[:max_comments]}
 
     def get_comment(self, comment_id: str) -> dict[str, Any]:
         """One comment."""

@@ -122,6 +122,76 @@ class AttioRateLimited(AttioError):
         )
 
 
+class AttioBudgetExhausted(AttioRateLimited):
+    """This server's own share of Attio's rate limit stayed used up for as long as a call may wait (no call sent)."""
+
+    def __init__(self, message: str, *, limit: str, waited: float) -> None:
+        super().__init__(message, status=None, code="rate_budget_exhausted", attempts=0)
+        self.limit, self.waited = limit, waited
+
+    def tool_message(self) -> str:
+        """Say which limit held the call back and that nothing reached Attio."""
+        return (f"Too many calls to Attio at once: this server keeps this workspace within Attio's rate limit for "
+                f"{self.limit}, and after waiting {self.waited:.1f} s there was still no room ({self.message}). "
+                "Nothing was sent to Attio; try again in a few seconds.")
+
+
+class AttioMemberTokenRefused(AttioAuthError):
+    """403 from an endpoint Attio serves to workspace-level tokens only, called with a member-level token."""
+
+    def __init__(self, message: str, *, what: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.what = what
+
+    def tool_message(self) -> str:
+        """Explain the token level and what would work."""
+        return (f"Attio lists {self.what} only for workspace-level access tokens, and this connection's token acts "
+                f"for a single workspace member (HTTP 403, {self.code or 'unauthorized'}): {_sentence(self.message)} "
+                "Connect with a workspace-level token (an Attio API key, or the app installed for the whole "
+                "workspace) to list them; reading one item by its id still works.")
+
+
+class AttioFeatureUnavailable(AttioAuthError):
+    """403 because Attio has not enabled a feature for this workspace: `feature` is "emails" or "sql"."""
+
+    ASK = {
+        "emails": ("Attio's email API is in alpha and has not been enabled for this workspace or app",
+                   "A workspace admin can request access from Attio (support@attio.com)."),
+        "sql": ("Attio's SQL API is available on the Enterprise plan only, and this workspace's plan does not "
+                "include it", "Ask the workspace admin about the Enterprise plan."),
+    }
+
+    def __init__(self, message: str, *, feature: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.feature = feature
+
+    def tool_message(self) -> str:
+        """Say what is not enabled and whom to ask."""
+        why, ask = self.ASK.get(self.feature, (f"Attio has not enabled {self.feature} for this workspace",
+                                               "Ask the workspace admin."))
+        return (f"{why} (HTTP {self.status or 403}, {self.code or 'forbidden'}): {_sentence(self.message)} {ask} "
+                "Retrying will not help.")
+
+
+class AttioMergeInProgress(AttioNotFound):
+    """404 `merge_in_progress`: the record a merge produces is not readable until Attio has applied the merge."""
+
+    def tool_message(self) -> str:
+        """Say the merge is still being applied."""
+        return (f"Attio is still applying the merge that produces this record (HTTP 404, merge_in_progress): "
+                f"{_sentence(self.message)} Read it again in a few seconds.")
+
+
+class AttioMergeNotFound(AttioNotFound):
+    """404 from the merge endpoint: a record to merge does not exist, which is also how a repeated merge ends."""
+
+    def tool_message(self) -> str:
+        """Explain that merged records are gone for good, so a repeat answers 404."""
+        return (f"Attio found nothing to merge (HTTP 404): {_sentence(self.message)} Both records must exist; "
+                "after a merge the two originals are gone for good (their values live on in the new record), so "
+                "repeating a merge that already happened answers exactly this.")
+
+
 class AttioUnavailable(AttioError):
     """5xx, timeout or connection failure that persisted through every retry."""
 
@@ -139,8 +209,10 @@ def _scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def error_class(status: int) -> type[AttioError]:
-    """The AttioError subclass for an HTTP status."""
+def error_class(status: int, code: str | None = None) -> type[AttioError]:
+    """The AttioError subclass for an HTTP status (and Attio's code, where it says more)."""
+    if status == 404 and code == "merge_in_progress":
+        return AttioMergeInProgress
     if status == 404:
         return AttioNotFound
     if status in (401, 403):
@@ -182,5 +254,5 @@ def error_from_response(
         if parsed is None and body:
             message += " (non-JSON response body)"
     message = _clip(_scrub(message, secrets))
-    cls = error_class(status)
+    cls = error_class(status, code)
     return cls(message, status=status, code=code, type=kind, attempts=attempts)

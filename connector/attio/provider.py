@@ -6,7 +6,6 @@ tenants never share an entry.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -17,7 +16,7 @@ import redis
 from flask import Flask
 
 from .. import metrics
-from .client import AttioClient
+from .client import AttioClient, fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +145,4 @@ class AttioServices:
         return out
 
 
-def fingerprint(token: str) -> str:
-    """A short, non-reversible id for a credential (never the token itself)."""
-    return hashlib.sha256(token.encode()).hexdigest()[:16]
+__all__ = ["AttioServices", "fingerprint"]
