@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from ..mcp.registry import Registry
-from . import comments, lists, members, notes, prompts, records, resources, schema, search, tasks
+from . import (comments, emails, files, lists, meetings, members, notes, prompts, recordings, records, resources,
+               schema, search, sql, tasks, views)
 from .common import guard
 
 
@@ -15,10 +16,16 @@ def register_all(registry: Registry) -> None:
     # -- families: start --
     schema.register(registry)
     records.register(registry)
+    views.register(registry)
     lists.register(registry)
     members.register(registry)
     notes.register(registry)
     tasks.register(registry)
     comments.register(registry)
+    meetings.register(registry)
+    recordings.register(registry)
+    emails.register(registry)
+    files.register(registry)
+    sql.register(registry)
     # -- families: end --
     guard(registry)  # Attio failures become readable tool errors, in one place

@@ -41,6 +41,17 @@ def parse_instant(text: str, hour: int = 0) -> datetime:
     return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at
 
 
+def time_arg(raw: str | None, name: str) -> str | None:
+    """A time argument (a date means midnight UTC) in Attio's form, or a ToolError showing the accepted forms."""
+    if raw is None:
+        return None
+    try:
+        return attio_timestamp(parse_instant(raw))
+    except ValueError:
+        raise ToolError(f"Invalid {name} {raw!r}: use a date such as \"2026-12-01\" or an ISO 8601 date-time such "
+                        "as \"2026-12-01T09:30:00Z\".") from None
+
+
 def parse_deadline(raw: str | None) -> str | None:
     """'2026-12-01' → 17:00 UTC that day; an ISO date-time → UTC (no offset means UTC); None stays None."""
     if raw is None:

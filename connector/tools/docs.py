@@ -14,12 +14,14 @@ HEADER = """# Tools, resources and prompts
 Generated from the registry by `python -m connector.tools.docs > docs/tools.md`; a test fails
 when this file and the code disagree. Every tool returns `structuredContent` matching its
 `outputSchema` plus the same JSON in one text block; failures come back as `isError` results
-with a message that says how to fix the call.
+with a message that says how to fix the call. Writes are read back: their `differences` list
+every value Attio did not store as sent (a silent default shows up there, not as a success).
 
 ## Destructive tools ask first
 
-Every tool annotated `destructiveHint: true` (the deletes and `remove_from_list`) goes through one
-mechanism (`connector/mcp/confirmation.py`) and changes nothing on a first call, whatever the client:
+Every tool annotated `destructiveHint: true` (the deletes, `remove_from_list` and `merge_records`) goes
+through one mechanism (`connector/mcp/confirmation.py`) and changes nothing on a first call, whatever the
+client:
 
 - **The client supports elicitation**: the user is asked, with the exact action; a decline or cancel
   returns `{"status": "declined" | "cancelled", "action", "arguments"}` and nothing changed.

@@ -109,7 +109,7 @@ def _titles(ctx: ToolContext, obj: str, record_ids: list[str]) -> dict[str, str]
     return {(r.get("id") or {}).get("record_id", ""): record_title(r, obj) for r in records}
 
 
-def _entries(ctx: ToolContext, raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def entries_view(ctx: ToolContext, raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Attio entries as {entry_id, record_id, record_title, created_at, values (readable text by slug)}."""
     by_object: dict[str, list[str]] = {}
     for e in raw:
@@ -133,7 +133,7 @@ def _entries(ctx: ToolContext, raw: list[dict[str, Any]]) -> list[dict[str, Any]
     return out
 
 
-def _entry_text(ctx: ToolContext, lst: dict[str, Any], entry: dict[str, Any]) -> str:
+def entry_text(ctx: ToolContext, lst: dict[str, Any], entry: dict[str, Any]) -> str:
     titles = schema.attribute_titles(ctx, lst["api_slug"], "lists")
     shown = "; ".join(f"{titles.get(k, k)}: {v}" for k, v in entry["values"].items())
     return (f"- {entry['record_title']} ({entry['record_id']}) · entry {entry['entry_id']}"
@@ -155,9 +155,9 @@ def _written(ctx: ToolContext, lst: dict[str, Any], raw: dict[str, Any], values:
         pass  # removed meanwhile: what the write answered is all there is
     diffs = value_differences(attribute_map(ctx, lst["api_slug"], "lists"), values, raw.get("entry_values") or {},
                               overwrite=overwrite, name=workspace.member_names(ctx).get)
-    entry = _entries(ctx, [raw])[0]
+    entry = entries_view(ctx, [raw])[0]
     said = differences_text(diffs, schema.attribute_titles(ctx, lst["api_slug"], "lists"))
-    text = f"{head}\n{_entry_text(ctx, lst, entry)}" + (f"\n{said}" if said else "")
+    text = f"{head}\n{entry_text(ctx, lst, entry)}" + (f"\n{said}" if said else "")
     return result(ctx, {"list": lst["api_slug"], "entry": entry, "differences": diffs}, text)
 
 
@@ -188,11 +188,11 @@ def list_entries(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
             raise
         slugs = ", ".join(schema.attribute_titles(ctx, lst["api_slug"], "lists"))
         raise ToolError(f"{exc.tool_message()} Filter on this list's attribute slugs: {slugs}.") from None
-    entries = _entries(ctx, raw[:limit])
+    entries = entries_view(ctx, raw[:limit])
     out = {"list": lst["api_slug"], "entries": entries, **page_fields(raw, offset, limit)}
     head = f"{lst['name']} ({lst['api_slug']}): {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
     lines = [head + (" matching the filter" if args.get("filter") else "") + (":" if entries else ".")]
-    lines += [_entry_text(ctx, lst, e) for e in entries]
+    lines += [entry_text(ctx, lst, e) for e in entries]
     if out["next_cursor"]:
         lines.append(f"More: call list_entries with cursor {out['next_cursor']!r}.")
     return result(ctx, out, "\n".join(lines))
@@ -236,7 +236,7 @@ def remove_from_list(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     lst = schema.find_list(ctx, args["list"])
     entry_id = check_uuid(args["entry_id"], "entry_id")
     try:
-        entry = _entries(ctx, [ctx.attio.get_entry(lst["list_id"], entry_id)])[0]
+        entry = entries_view(ctx, [ctx.attio.get_entry(lst["list_id"], entry_id)])[0]
         values = "; ".join(f"{k}: {v}" for k, v in entry["values"].items())
         ctx.confirm(f'Remove "{entry["record_title"]}" ({entry["record_id"]}) from the list {lst["name"]} '
                     f"({lst['api_slug']}), entry {entry_id}" + (f"; its entry values are lost ({values})" if values

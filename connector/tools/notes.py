@@ -1,4 +1,4 @@
-"""Notes on records: list, create, delete (reference §7.6)."""
+"""Notes on records: list, create, update, delete (reference §7.6; notes became editable, 2026 reference §10)."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,7 +9,7 @@ from ..attio.errors import AttioNotFound
 from ..mcp.context import ToolContext
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
 from .activity import actor_name, indent, one_line, when
-from .common import DESTRUCTIVE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, check_uuid, no_such, result
+from .common import DESTRUCTIVE, IDEMPOTENT_WRITE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, check_uuid, no_such, result
 from .paging import ATTIO_PAGE_MAX, PageArgs, decode_cursor, fetch_capped, page_fields
 from .readback import described, DIFFERENCES, differences_text, field_difference
 from .records.view import REF_SCHEMA, RecordLabels, check_object, load_id, not_found, ref_text
@@ -17,8 +17,6 @@ from .records.view import REF_SCHEMA, RecordLabels, check_object, load_id, not_f
 # -- notes ----------------------------------------------------------------------------------
 
 NOTE_IDS = "list_notes shows current note ids."
-NO_UPDATE = ("Attio has no way to edit a note: to change one, create a new note (and delete the old one with "
-             "delete_note if it should go).")
 NOTE_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "string"}, "title": {"type": "string"}, "record": REF_SCHEMA,
     "author": {"type": "string"}, "created_at": {"type": "string"}, "content": {"type": "string"}},
@@ -56,6 +54,19 @@ class CreateNoteArgs(Schema):
     format = fields.String(load_default="markdown", validate=validate.OneOf(["markdown", "plaintext"]), metadata={
         "description": "\"markdown\" (default: headings 1-3, lists, bold, italic, strikethrough, highlight, "
                        "links) or \"plaintext\"."})
+
+
+class UpdateNoteArgs(Schema):
+    """Arguments of `update_note`: only the given fields change."""
+
+    note_id = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                            metadata={"description": "The note's id, as list_notes returns it (a UUID)."})
+    title = fields.String(validate=validate.Length(min=1, max=500),
+                          metadata={"description": "The new title; leave out to keep it."})
+    content = fields.String(validate=validate.Length(min=1, max=100_000), metadata={
+        "description": "The new body, replacing the whole content; leave out to keep it."})
+    format = fields.String(load_default="markdown", validate=validate.OneOf(["markdown", "plaintext"]), metadata={
+        "description": "How content is written: \"markdown\" (default) or \"plaintext\"."})
 
 
 class DeleteNoteArgs(Schema):
@@ -139,6 +150,19 @@ def create_note(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     return _written(ctx, created, args, labels, "Created.")
 
 
+def update_note(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+    """Change a note's title and/or content (PATCH: what is left out stays)."""
+    nid = check_uuid(args["note_id"], "note_id")
+    if "title" not in args and "content" not in args:
+        raise ToolError("Nothing to update: pass title, content or both.")
+    change = {k: args[k] for k in ("title", "content") if k in args}
+    try:
+        updated = ctx.attio.update_note(nid, format=args["format"] if "content" in args else None, **change)
+    except AttioNotFound:
+        raise no_such("note", nid, NOTE_IDS) from None
+    return _written(ctx, updated, {**change, "format": args["format"]}, RecordLabels(ctx), "Updated.")
+
+
 def delete_note(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Delete one note once the user has confirmed it (read first, so both say what is deleted)."""
     nid = check_uuid(args["note_id"], "note_id")
@@ -153,30 +177,37 @@ def delete_note(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
 
 
 def register(registry: Registry) -> None:
-    """Add `list_notes`, `create_note` and `delete_note`."""
+    """Add `list_notes`, `create_note`, `update_note` and `delete_note`."""
     registry.add_tool(Tool(
         name="list_notes", title="List Attio notes", handler=list_notes, args=ListNotesArgs,
         output_schema=LIST_OUTPUT, annotations=READ, scope=READ_SCOPE,
         description=("List notes in Attio: the notes on one record (record_id from search), on all records of "
                      "one object, or across the workspace when neither is given. Returns {\"notes\":[{\"id\","
                      "\"title\",\"record\":{\"id\",\"title\",\"url\"},\"author\",\"created_at\",\"content\"}],"
-                     "\"next_cursor\"} with the content as markdown; up to 50 per page. Notes cannot be edited "
-                     "(create a new one instead). "
+                     "\"next_cursor\"} with the content as markdown; up to 50 per page; update_note edits one. "
                      "Example: {\"record_id\": \"companies:a3e03bc6-280c-4854-840f-dc5ab37ba0f5\", \"limit\": 10}.")))
     registry.add_tool(Tool(
         name="create_note", title="Create Attio note", handler=create_note, args=CreateNoteArgs,
         output_schema=ONE_OUTPUT, annotations=WRITE, scope=WRITE_SCOPE,
         description=described("Add a note to an Attio record (a person, company, deal or other record; get its id from "
                      "search). Content is markdown by default, or plaintext. Returns the created note with its "
-                     f"id and a link to the record. {NO_UPDATE} Example: {{\"record_id\": "
+                     "id and a link to the record; update_note changes it later. Example: {\"record_id\": "
                      "\"people:0174bfac-74b9-41de-b757-c6fa2a68ab00\", \"title\": \"Call recap\", "
                      "\"content\": \"## Next steps\\n- Send pricing\"}.")))
+    registry.add_tool(Tool(
+        name="update_note", title="Update Attio note", handler=update_note, args=UpdateNoteArgs,
+        output_schema=ONE_OUTPUT, annotations=IDEMPOTENT_WRITE, scope=WRITE_SCOPE,
+        description=described("Edit an Attio note by its id (from list_notes): a new title, and/or new content that "
+                              "replaces the whole body (markdown by default, or plaintext). Fields left out stay as "
+                              "they are; a note cannot move to another record. Returns the note as stored. Example: "
+                              "{\"note_id\": \"ff3f3bd4-40f4-4f80-8187-cd02385af424\", \"content\": \"## Recap\\n- "
+                              "Pricing sent\"}.")))
     registry.add_tool(Tool(
         name="delete_note", title="Delete Attio note", handler=delete_note, args=DeleteNoteArgs,
         output_schema=DELETE_OUTPUT, annotations=DESTRUCTIVE, scope=WRITE_SCOPE,
         description=("Permanently delete one Attio note by its id (from list_notes). This cannot be undone, so "
                      "nothing is deleted on a first call: the user is asked, or the call returns status "
                      "\"confirmation_required\" with a confirmation_token to send back only after the user agrees. "
-                     "Returns the deleted note so you can tell the user what was removed. Notes cannot be "
-                     "edited: to change one, create the new version with create_note, then delete the old one. "
+                     "Returns the deleted note so you can tell the user what was removed. To change a note rather "
+                     "than remove it, use update_note. "
                      "Example: {\"note_id\": \"ff3f3bd4-40f4-4f80-8187-cd02385af424\"}.")))

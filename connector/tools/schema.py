@@ -72,7 +72,7 @@ def find_list(ctx: ToolContext, key: str) -> dict[str, Any]:
     raise ToolError(f"Unknown list {key!r}. Available lists: {known}. Pass one of these api_slugs.")
 
 
-def _target(ctx: ToolContext, key: str) -> tuple[str, str]:
+def resolve_target(ctx: ToolContext, key: str) -> tuple[str, str]:
     """('objects' | 'lists', api_slug) for an object or list name, or a ToolError listing both."""
     objects = workspace.objects(ctx)
     wanted = key.strip().casefold()
@@ -137,7 +137,7 @@ def _attribute_line(a: dict[str, Any]) -> str:
 
 def list_attributes(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """The attributes of one object or list."""
-    kind, slug = _target(ctx, args["target"])
+    kind, slug = resolve_target(ctx, args["target"])
     offset, limit = decode_cursor(args.get("cursor")), args["limit"]
     everything = attributes(ctx, slug, kind)
     page = everything[offset:offset + limit + 1]

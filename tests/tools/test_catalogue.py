@@ -28,7 +28,23 @@ READ_EXAMPLES = {
     "list_notes": {"record_id": BRIGHTWAVE},
     "list_tasks": {},
     "list_comments": {"record_id": BRIGHTWAVE},
+    "list_views": {"target": "companies"},
+    "query_view": {"target": "sales_pipeline", "view": "High priority"},
+    "list_meetings": {"record_id": BRIGHTWAVE},
+    "get_meeting": lambda r: {"meeting_id": r["list_meetings"]["meetings"][0]["id"]},
+    "list_call_recordings": lambda r: {"meeting_id": r["list_meetings"]["meetings"][0]["id"]},
+    "get_call_recording": lambda r: {"meeting_id": r["list_meetings"]["meetings"][0]["id"],
+                                     "recording_id": r["list_call_recordings"]["recordings"][0]["id"]},
+    "search_call_transcripts": {"record_id": BRIGHTWAVE, "query": "pilot"},
+    "list_emails": {"record_id": BRIGHTWAVE},
+    "list_files": {"record_id": BRIGHTWAVE},
+    "get_file": lambda r: {"file_id": r["list_files"]["files"][0]["id"]},
+    "read_file": lambda r: {"file_id": next(f["id"] for f in r["list_files"]["files"]
+                                            if f["content_type"] == "text/plain")},
+    "run_sql": {"sql": "SELECT name FROM companies LIMIT 3"},
 }
+# Destructive: the deletes, remove_from_list, and merge_records (the two originals stop existing).
+DESTRUCTIVE = {"merge_records"}
 HINTS = {"readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"}
 
 
@@ -36,14 +52,17 @@ def _tools_and_results(server):
     async def body():
         async with Client(server.mcp_url, mode="legacy") as client:
             tools = (await client.list_tools()).tools
-            results = {name: await client.call_tool(name, args) for name, args in READ_EXAMPLES.items()}
+            results = {}
+            for name, args in READ_EXAMPLES.items():  # some take ids an earlier example returned
+                done = {k: v.structured_content for k, v in results.items()}
+                results[name] = await client.call_tool(name, args(done) if callable(args) else args)
             return tools, results
     return anyio.run(body)
 
 
 def test_every_tool_is_well_described_and_every_read_result_matches_its_schema(server):
     tools, results = _tools_and_results(server)
-    assert len(tools) >= 28
+    assert len(tools) == 46
     names = {t.name for t in tools}
     assert set(READ_EXAMPLES) <= names
     for tool in tools:
@@ -60,7 +79,7 @@ def test_every_tool_is_well_described_and_every_read_result_matches_its_schema(s
             assert tool.name in READ_EXAMPLES, f"read tool {tool.name} has no example call here"
         else:
             assert scope == ["attio:write"], tool.name
-        destructive = tool.name.startswith(("delete_", "remove_"))
+        destructive = tool.name.startswith(("delete_", "remove_")) or tool.name in DESTRUCTIVE
         assert hints["destructiveHint"] is destructive, tool.name
         if destructive:  # the one confirmation mechanism: an optional token in, the not-done result out
             token = tool.input_schema["properties"]["confirmation_token"]

@@ -67,9 +67,14 @@ async def _comment(c: Client) -> tuple[dict[str, Any], str]:
     return {"comment_id": made["id"]}, f"/v2/comments/{made['id']}"
 
 
+async def _merged(c: Client) -> tuple[dict[str, Any], str]:
+    keep, dupe = (await _record(c))[0]["id"], (await _record(c))[0]["id"]
+    return {"primary_id": keep, "secondary_id": dupe}, f"/v2/objects/companies/records/{dupe.split(':')[1]}"
+
+
 TARGETS: dict[str, Callable[[Client], Awaitable[tuple[dict[str, Any], str]]]] = {
     "delete_record": _record, "delete_note": _note, "delete_task": _task, "remove_from_list": _entry,
-    "delete_comment": _comment}
+    "delete_comment": _comment, "merge_records": _merged}
 
 
 def exists(demo: Any, path: str) -> bool:
@@ -155,7 +160,7 @@ def test_elicitation_still_asks_and_a_decline_changes_nothing(server, demo_attio
         Draft202012Validator(done_schema(tool)).validate(done.structured_content)
         assert not exists(demo_attio, path)
     run(server, body, elicitation_callback=answer)
-    assert len(asked) == 4 and asked[0].message.startswith(("Permanently delete", "Remove"))
+    assert len(asked) == 4 and asked[0].message.startswith(("Permanently delete", "Remove", "Merge"))
     assert asked[0].message.endswith("\n\nGo ahead?") and asked[0].requested_schema["required"] == ["confirm"]
 
 

@@ -156,14 +156,44 @@ def test_delete_note_rejects_a_non_uuid(server):
     assert res.content[0].text == "Invalid note_id 'abc': expected a UUID such as 649e34f4-c39a-4f4d-99ef-48a36bef8f04."
 
 
-def test_note_tools_are_annotated_and_there_is_no_update(server):
+def test_note_tools_are_annotated(server):
     async def body():
         async with Client(server.mcp_url, mode="legacy") as client:
             return {t.name: t for t in (await client.list_tools()).tools}
     tools = anyio.run(body)
-    assert not any(name.startswith(("update_note", "edit_note")) for name in tools)
-    hints = {n: (tools[n].annotations.read_only_hint, tools[n].annotations.destructive_hint)
-             for n in ("list_notes", "create_note", "delete_note")}
-    assert hints == {"list_notes": (True, False), "create_note": (False, False), "delete_note": (False, True)}
-    assert "to change one, create a new note" in tools["create_note"].description
+    hints = {n: (tools[n].annotations.read_only_hint, tools[n].annotations.destructive_hint,
+                 tools[n].annotations.idempotent_hint) for n in ("list_notes", "create_note", "update_note",
+                                                                 "delete_note")}
+    assert hints == {"list_notes": (True, False, True), "create_note": (False, False, False),
+                     "update_note": (False, False, True), "delete_note": (False, True, True)}
+    assert "update_note changes it later" in tools["create_note"].description
     assert tools["delete_note"].meta["securitySchemes"][0]["scopes"] == ["attio:write"]
+
+
+def ok(name: str, server, args: dict) -> dict:
+    return valid(name, call(server, name, args))
+
+
+def test_update_note_changes_only_what_is_given(server, reset_demo):
+    made = ok("create_note", server, {"record_id": BRIGHTWAVE, "title": "Call recap", "content": "## Next\n- Send"})
+    nid = made["note"]["id"]
+    retitled = ok("update_note", server, {"note_id": nid, "title": "Call recap (final)"})
+    assert retitled["note"]["title"] == "Call recap (final)" and retitled["differences"] == []
+    assert retitled["note"]["content"].startswith("## Next")
+    rewritten = ok("update_note", server, {"note_id": nid, "content": "Pricing sent on Friday.",
+                                           "format": "plaintext"})
+    assert rewritten["note"]["content"].strip() == "Pricing sent on Friday." and rewritten["differences"] == []
+    listed = ok("list_notes", server, {"record_id": BRIGHTWAVE, "limit": 50})["notes"]
+    assert next(n for n in listed if n["id"] == nid)["title"] == "Call recap (final)"
+
+
+def test_update_note_errors(server):
+    res = call(server, "update_note", {"note_id": DISCOVERY_NOTE})
+    assert res.is_error and res.content[0].text == "Nothing to update: pass title, content or both."
+    gone = call(server, "update_note", {"note_id": MISSING, "title": "x"})
+    assert gone.is_error and gone.content[0].text == (
+        f"No note with id {MISSING} exists in this workspace (it may have been deleted). list_notes shows current "
+        "note ids.")
+    bad = call(server, "update_note", {"note_id": "abc", "title": "x"})
+    assert bad.is_error and bad.content[0].text == ("Invalid note_id 'abc': expected a UUID such as "
+                                                    "649e34f4-c39a-4f4d-99ef-48a36bef8f04.")

@@ -58,7 +58,9 @@ def peek(ctx: ToolContext, obj: str, rid: str) -> dict[str, Any] | None:
     """One record through the tenant cache, or None when it does not exist."""
     try:
         return ctx.services.cached(ctx.caller, record_key(obj, rid), lambda: ctx.attio.get_record(obj, rid))
-    except AttioNotFound:
+    except AttioNotFound as exc:
+        if exc.code == "merge_in_progress":  # it exists, Attio is still making it: its own error says so
+            raise
         return None
 
 
