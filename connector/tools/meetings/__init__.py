@@ -1,6 +1,7 @@
 """Meetings: list (by linked record, participant, time window), get, create (not twice), link and unlink records.
 
-`view` owns a meeting's shape and text; `read` and `write` hold the tools. Call recordings of a meeting are in
+`view` owns a meeting's shape and text, `times` a new meeting's start and end; `read` and `write` hold the
+tools. Call recordings of a meeting are in
 `tools/recordings.py`.
 """
 from __future__ import annotations

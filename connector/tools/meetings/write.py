@@ -3,23 +3,21 @@ and `unlink_meeting_records`. Every write is read back and what Attio did not st
 from __future__ import annotations
 
 import difflib
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, fields, validate
 
 from ...attio.errors import AttioAuthError, AttioNotFound
 from ...mcp.context import ToolContext
 from ...mcp.registry import Registry, Tool, ToolError, ToolResult
-from ..activity import DATE_ONLY
 from ..common import IDEMPOTENT_WRITE, WRITE, WRITE_SCOPE, check_uuid, no_such, object_schema, result
 from ..readback import DIFFERENCES, described, difference, differences_text, field_difference, set_differences
 from ..records.view import RecordLabels, load_id
 from .read import page_of_meetings
+from .times import start_and_end
 from .view import MEETING_IDS, MEETING_SCHEMA, load, meeting, meeting_text, parse_moment
 
-DEFAULT_MINUTES = 30  # a timed meeting given without an end
 SAME_START = timedelta(minutes=5)  # a meeting starting this close, with the same title and organizer, is the same
 SAME_TITLE = 0.85  # difflib ratio of the folded titles
 _RECORDS = {"description": "Records as search returns their ids, e.g. [\"companies:<uuid>\"]."}
@@ -80,50 +78,6 @@ class LinkArgs(Schema):
 
 
 # -- create ---------------------------------------------------------------------------------------
-
-def _moment(raw: str, tz: str | None, name: str) -> tuple[dict[str, Any], datetime, bool]:
-    """(Attio's start/end object, the instant, all-day?) for a date or date-time argument."""
-    text = raw.strip()
-    try:
-        if DATE_ONLY.match(text):
-            d = date.fromisoformat(text)
-            return {"date": d.isoformat()}, datetime(d.year, d.month, d.day, tzinfo=timezone.utc), True
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        raise ToolError(f"Invalid {name} {raw!r}: use a date such as \"2026-12-01\" (all day) or an ISO 8601 "
-                        "date-time such as \"2026-12-01T09:30:00+01:00\".") from None
-    zone = ZoneInfo(tz) if tz else timezone.utc
-    local = at if at.tzinfo else at.replace(tzinfo=zone)
-    value = {"datetime": local.isoformat()}
-    if tz:
-        value["timezone"] = tz
-    return value, local.astimezone(timezone.utc), False
-
-
-def _times(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], datetime, bool]:
-    """Attio's start and end, the start instant, and whether the meeting is all-day."""
-    tz = args["timezone"]
-    if tz:
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ToolError(f"Unknown timezone {tz!r}: use an IANA name such as \"Europe/Berlin\" or "
-                            "\"America/New_York\".") from None
-    start, at, all_day = _moment(args["start"], tz, "start")
-    if args["end"] is None:
-        step = timedelta(days=1) if all_day else timedelta(minutes=DEFAULT_MINUTES)
-        end_raw = ((at + step).date().isoformat() if all_day else (datetime.fromisoformat(start["datetime"])
-                                                                   + step).isoformat())
-    else:
-        end_raw = args["end"]
-    end, until, end_all_day = _moment(end_raw, tz, "end")
-    if all_day != end_all_day:
-        raise ToolError("start and end must both be dates (an all-day meeting) or both date-times.")
-    if until <= at:
-        raise ToolError(f"end ({end_raw}) must come after start ({args['start']}); an all-day meeting's end is the "
-                        "day after its last day.")
-    return start, end, at, all_day
-
 
 def _organizer(participants: list[dict[str, Any]]) -> str | None:
     return next((p["email"].lower() for p in participants if p["is_organizer"] and p["email"]), None)
@@ -206,7 +160,7 @@ def _created_differences(args: dict[str, Any], sent: dict[str, Any], m: dict[str
 def create_meeting(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Look for the same meeting first (Attio creates a new one on every call), then create it."""
     labels = RecordLabels(ctx)
-    start, end, at, all_day = _times(args)
+    start, end, at, all_day = start_and_end(args)
     data = {"title": args["title"], "description": args["description"], "start": start, "end": end,
             "is_all_day": all_day, "participants": _participants(args["participants"])}
     if args["record_ids"]:

@@ -12,7 +12,7 @@ from ..common import READ, READ_SCOPE, object_schema, parse_record_id, result
 from ..paging import PageArgs, decode_cursor, encode_cursor, page_fields
 from ..attributes import attribute_map
 from .filters import check_filter, check_sorts
-from .view import (HIT_SCHEMA, RECORD_SUMMARY, hit, hit_line, load, load_id, peek, resolver,
+from .view import (HIT_SCHEMA, RECORD_SUMMARY, hit, hit_line, load, load_id, named, resolver,
                    summarize, summary_text)
 
 OBJECT_FIELD = {"validate": validate.Length(min=1, max=100)}
@@ -151,7 +151,7 @@ RELATED_OUTPUT = object_schema({
 
 
 def _related_hit(ctx: ToolContext, target: str, rid: str) -> dict[str, Any]:
-    record = peek(ctx, target, rid)
+    record = named(ctx, target, rid)
     if record is None:
         return hit(ctx, target, rid, f"(deleted {workspace.singular(ctx, target)})")
     return {k: v for k, v in summarize(ctx, record, target).items() if k != "values"}

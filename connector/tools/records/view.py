@@ -64,6 +64,14 @@ def peek(ctx: ToolContext, obj: str, rid: str) -> dict[str, Any] | None:
         return None
 
 
+def named(ctx: ToolContext, obj: str, rid: str) -> dict[str, Any] | None:
+    """A record only to name it (a reference, a label): None when it cannot be read now, even mid-merge."""
+    try:
+        return peek(ctx, obj, rid)
+    except AttioNotFound:
+        return None
+
+
 def load(ctx: ToolContext, obj: str, rid: str) -> dict[str, Any]:
     """One record through the tenant cache, or the ToolError saying it does not exist."""
     record = peek(ctx, obj, rid)
@@ -105,7 +113,7 @@ def resolver(ctx: ToolContext) -> Callable[[str, str], str | None]:
         if budget[0] <= 0:
             return None
         budget[0] -= 1
-        found = peek(ctx, target, target_id)
+        found = named(ctx, target, target_id)
         return record_title(found, target) if found is not None else None
     return resolve
 
@@ -127,7 +135,7 @@ class RecordLabels:
             return self.seen[(obj, rid)]
         if self.budget > 0 and obj in workspace.objects(self.ctx):
             self.budget -= 1
-            record = peek(self.ctx, obj, rid)
+            record = named(self.ctx, obj, rid)
             if record is not None:
                 return self.add(obj, rid, record)
         self.seen[(obj, rid)] = {"id": f"{obj}:{rid}", "title": None, "url": url(self.ctx, obj, rid)}
