@@ -94,6 +94,12 @@ def _policy(raw: str) -> str:
     return value
 
 
+def _attio_limits(raw: str) -> dict[str, int | None]:
+    from .attio.budget import parse_limits
+
+    return parse_limits(raw)
+
+
 def _rate(raw: str) -> str:
     from limits import parse_many
 
@@ -115,6 +121,9 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "ATTIO_TIMEOUT": (_float(0.5, 120), 20.0),
     "ATTIO_MAX_ATTEMPTS": (_int(1, 10), 3),
     "ATTIO_RETRY_BUDGET": (_float(0, 120), 10.0),
+    # Each credential's share of Attio's rate limits, kept by all workers together (connector/attio/budget.py).
+    "ATTIO_RATE_LIMITS": (_attio_limits, "attio"),
+    "ATTIO_RATE_WAIT_SECONDS": (_float(0, 60), 5.0),
     "DEMO_ATTIO_TOKEN": (_str, "demo-attio-key"),
     "MAX_REQUEST_BYTES": (_int(1024, 64 * 1024 * 1024), 1024 * 1024),
     "MAX_STREAMS": (_int(1, 100000), 800),
@@ -243,6 +252,11 @@ def _profile(cfg: dict[str, Any]) -> None:
 def _finish(cfg: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
     _profile(cfg)
     cfg["MODE"] = _mode(cfg)
+    if isinstance(cfg["ATTIO_RATE_LIMITS"], str):  # the default, or a test mapping's text
+        try:
+            cfg["ATTIO_RATE_LIMITS"] = _attio_limits(cfg["ATTIO_RATE_LIMITS"])
+        except ValueError as exc:
+            raise ConfigError(f"ATTIO_RATE_LIMITS={cfg['ATTIO_RATE_LIMITS']!r} is invalid: {exc}") from None
     if cfg["MODE"] == "demo" and cfg.get("PRODUCTION"):
         raise ConfigError(f"APP_ENV={cfg['APP_ENV']} needs real Attio settings: set ATTIO_API_KEY, or "
                           "ATTIO_CLIENT_ID and ATTIO_CLIENT_SECRET (demo mode serves sample data only)")

@@ -27,6 +27,11 @@ ATTIO_LATENCY = Histogram(f"{NS}_attio_request_duration_seconds", "Attio respons
                           ["endpoint"], buckets=LATENCY_BUCKETS)
 ATTIO_RATE_LIMITED = Counter(f"{NS}_attio_rate_limited", "Attio 429 answers, by endpoint template", ["endpoint"])
 ATTIO_RETRIES = Counter(f"{NS}_attio_retries", "Attio requests retried, by endpoint template", ["endpoint"])
+ATTIO_BUDGET = Counter(f"{NS}_attio_budget", "Calls held by the Attio rate budget, by limit and outcome (waited; "
+                       "refused: waited too long; bypassed: Redis down)", ["limit", "outcome"])
+ATTIO_BUDGET_WAIT = Histogram(f"{NS}_attio_budget_wait_seconds", "Time a call waited for room in one of Attio's "
+                              "rate limits (only calls that waited)", ["limit"],
+                              buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
 CACHE = Counter(f"{NS}_cache_lookups", "Attio read-cache lookups: hit, miss, or bypass (Redis down)", ["result"])
 OPEN_STREAMS = Gauge(f"{NS}_open_streams", "SSE streams open now, by transport", ["transport"],
                      multiprocess_mode="livesum")

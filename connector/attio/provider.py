@@ -16,6 +16,7 @@ import redis
 from flask import Flask
 
 from .. import metrics
+from .budget import AttioBudget
 from .client import AttioClient, fingerprint
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class AttioServices:
         self.cache: Any = None
         self._default_token: str | None = None
         self._client_kwargs: dict[str, Any] = {}
+        self.budget: AttioBudget | None = None
         self._clients: OrderedDict[str, AttioClient] = OrderedDict()
         self._lock = threading.Lock()
         self._ttl = 60
@@ -54,8 +56,9 @@ class AttioServices:
         self._ttl = cfg["CACHE_TTL_SECONDS"]
         self._default_token = cfg["ATTIO_API_KEY"] if self.mode == "api_key" else (
             cfg["DEMO_ATTIO_TOKEN"] if self.mode == "demo" else None)
+        self.budget = make_budget(cfg)
         self._client_kwargs = {"timeout": cfg["ATTIO_TIMEOUT"], "max_attempts": cfg["ATTIO_MAX_ATTEMPTS"],
-                               "retry_budget": cfg["ATTIO_RETRY_BUDGET"]}
+                               "retry_budget": cfg["ATTIO_RETRY_BUDGET"], "budget": self.budget}
         app.extensions["attio"] = self
 
     def token_for(self, caller: Any) -> str | None:
@@ -145,4 +148,17 @@ class AttioServices:
         return out
 
 
-__all__ = ["AttioServices", "fingerprint"]
+def make_budget(cfg: Any) -> AttioBudget | None:
+    """The rate budget the settings ask for: in Redis when REDIS_URL is set, else in this worker's memory; None
+    when ATTIO_RATE_LIMITS=off."""
+    limits = cfg["ATTIO_RATE_LIMITS"]
+    if not any(limits.values()):
+        return None
+    url = cfg["REDIS_URL"]
+    # Short timeouts, as for every Redis client here: a dead Redis costs a call this long, then the budget is skipped.
+    timeout = cfg["REDIS_SOCKET_TIMEOUT"]
+    return AttioBudget(limits, url or "memory://", max_wait=cfg["ATTIO_RATE_WAIT_SECONDS"],
+                       storage_options={"socket_timeout": timeout, "socket_connect_timeout": timeout} if url else None)
+
+
+__all__ = ["AttioServices", "fingerprint", "make_budget"]
