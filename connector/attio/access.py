@@ -16,6 +16,7 @@ from .errors import (
     AttioMemberTokenRefused,
     AttioMergeNotFound,
     AttioNotFound,
+    AttioNotPermitted,
 )
 
 WORKSPACE = "workspace"
@@ -31,6 +32,9 @@ WORKSPACE_ONLY = [
     ("DELETE", re.compile(r"/v2/webhooks/[^/]+"), "webhooks"),
 ]
 _MERGE = re.compile(r"/v2/objects/[^/]+/records/merge")
+_COMMENT = re.compile(r"/v2/comments/[^/]+")
+OWN_COMMENTS = ("A member-level token may delete only the comments its own member wrote (2026 reference §14); "
+                "a workspace-level token may delete any.")
 
 
 def level_of(info: Any) -> str | None:
@@ -78,8 +82,12 @@ def refine(failure: AttioError, method: str, path: str, token_level: Callable[[]
         return failure
     if method == "POST" and path == "/v2/sql" and failure.code == "billing_error":
         return _same(AttioFeatureUnavailable, failure, feature="sql")
+    if _about_scopes(failure):
+        return failure
+    if method == "DELETE" and _COMMENT.fullmatch(path):
+        return _same(AttioNotPermitted, failure, why=OWN_COMMENTS)
     what = workspace_only(method, path)
-    if what is None or _about_scopes(failure):
+    if what is None:
         return failure
     try:
         level = token_level()

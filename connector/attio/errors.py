@@ -151,6 +151,20 @@ class AttioMemberTokenRefused(AttioAuthError):
                 "workspace) to list them; reading one item by its id still works.")
 
 
+class AttioNotPermitted(AttioAuthError):
+    """403 that is neither a missing scope nor a plan limit: what this token's member may not do (e.g. a member-level
+    token deleting someone else's comment)."""
+
+    def __init__(self, message: str, *, why: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.why = why
+
+    def tool_message(self) -> str:
+        """Quote Attio and say why."""
+        return (f"Attio does not allow this (HTTP 403, {self.code or 'unauthorized'}): {_sentence(self.message)} "
+                f"{self.why}")
+
+
 class AttioFeatureUnavailable(AttioAuthError):
     """403 because Attio has not enabled a feature for this workspace: `feature` is "emails" or "sql"."""
 

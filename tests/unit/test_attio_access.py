@@ -12,6 +12,7 @@ from connector.attio.errors import (
     AttioMergeInProgress,
     AttioMergeNotFound,
     AttioNotFound,
+    AttioNotPermitted,
 )
 from tests.unit.test_attio_client import BASE, TOKEN, FakeTime, attio_error
 
@@ -150,3 +151,13 @@ def test_a_repeated_merge_answers_404_and_says_merged_records_are_gone(client, r
         client.merge_records("people", RID, "891dcbfc-9141-415d-9b2a-2238a6cc012d")
     text = info.value.tool_message()
     assert msg in text and "repeating a merge" in text and len(rsps.calls) == 1
+
+
+def test_a_member_token_deleting_anothers_comment_is_told_why(client, rsps):
+    msg = "You are not authorized to delete this comment."
+    rsps.delete(f"{BASE}/v2/comments/c1", status=403, json=forbidden(msg))
+    with pytest.raises(AttioNotPermitted) as info:
+        client.delete_comment("c1")
+    text = info.value.tool_message()
+    assert msg in text and "only the comments its own member wrote" in text and "scope" not in text
+    assert len(rsps.calls) == 1
