@@ -59,7 +59,7 @@ DEFAULT_INTRO = (
 SCRUBBED_ENV = ("PORT", "BIND", "ATTIO_API_KEY", "ATTIO_CLIENT_ID", "ATTIO_CLIENT_SECRET", "REDIS_URL",
                 "PUBLIC_URL", "ALLOWED_HOSTS", "PRODUCTION", "WEB_CONCURRENCY", "MAX_REQUESTS",
                 "MAX_REQUESTS_JITTER", "CACHE_TTL_SECONDS", "DATABASE_URL", "AUTH_DISABLED", "SECRET_KEY",
-                "RATE_LIMITS_ENABLED")
+                "RATE_LIMITS_ENABLED", "ATTIO_RATE_LIMITS")
 
 
 # -- small HTTP helpers (setup only; the load goes through the generator) -----------------------
@@ -386,10 +386,11 @@ def build_load(sc: Scenario, server: Gunicorn, query: str, fetch_id: str | None)
 # -- the run ---------------------------------------------------------------------------------
 
 def server_env(demo_url: str, workdir: Path) -> dict[str, str]:
-    """The same environment for every target: demo mode, authentication off, one worker, quiet logs."""
+    """The same environment for every target: demo mode, authentication off, one worker, quiet logs, and no Attio
+    rate budget (the fake Attio has no limits; the budget would hold the connector to Attio's 100 reads a second)."""
     env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
     env.update({"ATTIO_API_URL": demo_url, "LOG_LEVEL": "WARNING", "ACCESS_LOG": "/dev/null",
-                "CONNECTOR_WORKERS": "1", "AUTH_DISABLED": "true",
+                "CONNECTOR_WORKERS": "1", "AUTH_DISABLED": "true", "ATTIO_RATE_LIMITS": "off",
                 "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite'}",
                 "SECRET_KEY": secrets.token_urlsafe(48)})
     return env
