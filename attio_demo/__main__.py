@@ -41,11 +41,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--access-log", action="store_true", help="log every request to stderr")
     parser.add_argument("--testing", action="store_true",
                         help="add the test-only parts: the planted workspace, faults, the request log, /_admin")
+    parser.add_argument("--rate-limits", metavar="SPEC",
+                        help='"attio" (the default, or "off" with --testing), "off", or class=N,… on top of '
+                             "Attio's (classes: read, write, recording_create, file_upload, sql, merge, "
+                             "note_listing)")
     args = parser.parse_args(argv)
 
     from .app import create_demo_app
+    from .ratelimit import parse_limits
+    from .state import DemoSettings
 
-    server = DemoServer((args.host, args.port), create_demo_app(testing=args.testing),
+    settings = None
+    if args.rate_limits:
+        spec: object = args.rate_limits
+        try:
+            if "=" in args.rate_limits:
+                pairs = [p.partition("=") for p in args.rate_limits.split(",") if p]
+                spec = {k.strip(): (None if v.strip() in ("", "none", "off") else int(v)) for k, _, v in pairs}
+            settings = DemoSettings(rate_limits=parse_limits(spec))  # type: ignore[arg-type]
+        except ValueError as exc:
+            parser.error(f"--rate-limits: {exc}")
+    server = DemoServer((args.host, args.port), create_demo_app(testing=args.testing, settings=settings),
                         log=sys.stderr if args.access_log else None)
     server.start()
     print(f"demo Attio listening on http://{args.host}:{server.server_port}", flush=True)

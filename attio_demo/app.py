@@ -12,13 +12,15 @@ from typing import Callable, Mapping
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from . import routes_misc, routes_oauth, routes_records
+from . import (routes_files, routes_meetings, routes_misc, routes_oauth, routes_records, routes_reporting,
+               routes_views)
 from .auth import authenticate
 from .errors import AttioError
+from .ratelimit import parse_limits
 from .seed import seed_northwind, seed_sales
-from .state import DemoState
+from .state import DemoSettings, DemoState
 from .store import Workspace
-from .tokens import DEMO_TOKEN, DEMO_TOKEN_2, DEMO_TOKEN_READONLY, READ_SCOPES
+from .tokens import DEMO_TOKEN, DEMO_TOKEN_2, DEMO_TOKEN_MEMBER, DEMO_TOKEN_READONLY, READ_SCOPES, USER_LEVEL
 from .web import json_response
 
 SERVER_ERROR = ("internal_server_error", "An unexpected error occurred. Please try again later.")
@@ -32,14 +34,20 @@ def alive() -> Response:
     return json_response({"ok": True})
 
 
+# The member-level token acts for this member of "Demo Sales Co".
+MEMBER_TOKENS = {DEMO_TOKEN_MEMBER: (USER_LEVEL, "tomas.alvarez@demo-sales.example")}
+
+
 def default_workspaces() -> dict[str, Callable[[], Workspace]]:
-    """Token → seed: `DEMO_TOKEN` (and the read-only `DEMO_TOKEN_READONLY`) → "Demo Sales Co",
-    `DEMO_TOKEN_2` → "Northwind Traders"."""
-    return {DEMO_TOKEN: seed_sales, DEMO_TOKEN_READONLY: seed_sales, DEMO_TOKEN_2: seed_northwind}
+    """Token → seed: `DEMO_TOKEN` (and the read-only `DEMO_TOKEN_READONLY` and member-level
+    `DEMO_TOKEN_MEMBER`) → "Demo Sales Co" (Enterprise plan, emails enabled), `DEMO_TOKEN_2` → "Northwind
+    Traders" (neither)."""
+    return {DEMO_TOKEN: seed_sales, DEMO_TOKEN_READONLY: seed_sales, DEMO_TOKEN_MEMBER: seed_sales,
+            DEMO_TOKEN_2: seed_northwind}
 
 
 def _handle_attio(e: AttioError) -> Response:
-    return json_response(e.body(), e.status)
+    return json_response(e.body(), e.status, e.headers)
 
 
 def _handle_http(e: HTTPException) -> Response:
@@ -59,26 +67,32 @@ def _handle_unexpected(e: Exception) -> Response:
 
 
 def create_demo_app(workspaces: Mapping[str, Callable[[], Workspace]] | None = None, *,
-                    testing: bool = False) -> Flask:
+                    testing: bool = False, settings: DemoSettings | None = None) -> Flask:
     """Build the demo Attio app.
 
     `workspaces` maps a token to a zero-argument factory building its workspace; tokens given the same
     factory share one workspace (default: `default_workspaces()`, plus, with `testing`, `PLANTED_TOKEN` →
     "Inbound Leads"). Attio's OAuth server (`routes_oauth`) offers these workspaces on its consent page.
+    `settings`: rate limits and timings; by default Attio's, except that the test build starts without rate
+    limits (tests turn them on through `POST /_admin/settings`).
     """
     testing_parts = None
     if testing:
         from . import testing as testing_parts
     if workspaces is None:
         workspaces = default_workspaces() | (testing_parts.extra_workspaces() if testing_parts else {})
+    if settings is None:
+        settings = DemoSettings(rate_limits=parse_limits("off")) if testing else DemoSettings()
     app = Flask(__name__)
-    app.extensions["demo_attio"] = DemoState(workspaces, {DEMO_TOKEN_READONLY: READ_SCOPES})
+    app.extensions["demo_attio"] = DemoState(workspaces, {DEMO_TOKEN_READONLY: READ_SCOPES}, MEMBER_TOKENS,
+                                             settings)
     if testing_parts is not None:
         testing_parts.install(app)  # first: faults and the request log come before authentication
     app.before_request(authenticate)
     app.register_blueprint(health)
-    app.register_blueprint(routes_records.bp, url_prefix="/v2")
-    app.register_blueprint(routes_misc.bp, url_prefix="/v2")
+    for routes in (routes_records, routes_misc, routes_meetings, routes_files, routes_views, routes_reporting):
+        app.register_blueprint(routes.bp, url_prefix="/v2")
+    app.register_blueprint(routes_files.content)
     app.register_blueprint(routes_oauth.bp)
     app.register_error_handler(AttioError, _handle_attio)
     app.register_error_handler(HTTPException, _handle_http)

@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 from urllib.parse import parse_qsl, urlencode
 
-from .tokens import DEMO_OAUTH_APP_NAME, DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET
+from .tokens import DEMO_OAUTH_APP_NAME, DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET, WORKSPACE_LEVEL
 from .schema import uid
 from .store import Workspace
 
 CODE_TTL_SECONDS = 600
 REVOKE_LIMIT, REVOKE_WINDOW = 50, 60.0  # Attio: 50 revocation requests per minute per IP address
 STATIC_TOKEN_IAT = 1764158400
-# Field values kept out of the literals below, where bandit (B105) would read them as hardcoded passwords.
-BEARER, WORKSPACE_LEVEL = "Bearer", "workspace"
+# A field value kept out of the literals below, where bandit (B105) would read it as a hardcoded password.
+BEARER = "Bearer"
 LOOPBACK_CALLBACK = re.compile(r"http://(?:127\.0\.0\.1|localhost):([0-9]{1,5})/oauth/attio/callback")
 REDACTED = "[redacted]"
 PUBLIC_FIELDS = frozenset({"client_id", "grant_type", "redirect_uri", "response_type", "state", "scope",
@@ -171,17 +171,25 @@ class OAuthStore:
         return done
 
 
-def introspection(ws: Workspace, token: str, scope: str, grant: Grant | None) -> dict[str, Any]:
-    """The flat active introspection object `/v2/self` and `/oauth/introspect` return."""
+def introspection(ws: Workspace, token: str, scope: str, grant: Grant | None, level: str = WORKSPACE_LEVEL,
+                  member_id: str | None = None) -> dict[str, Any]:
+    """The flat active introspection object `/v2/self` and `/oauth/introspect` return.
+
+    `token_level` is "workspace", or "user" for a token acting for one member (`member_id`); an absent
+    `authorized_by_workspace_member_id` is left out, not null (reference §12).
+    """
     if grant is not None:
         client_id, iat, member = grant.client_id, grant.issued_at, grant.member_id
     else:  # a static API key: a stable per-key client id, the first member as its creator
         client_id, iat = uid(ws.id, "client", token), STATIC_TOKEN_IAT
         member = ws.members[0]["id"]["workspace_member_id"] if ws.members else None
-    return {"active": True, "scope": scope, "client_id": client_id, "token_type": BEARER, "exp": None,
-            "iat": iat, "sub": ws.id, "aud": client_id, "iss": "attio.com",
-            "authorized_by_workspace_member_id": member, "workspace_id": ws.id, "workspace_name": ws.name,
-            "workspace_slug": ws.slug, "workspace_logo_url": None, "token_level": WORKSPACE_LEVEL}
+    out = {"active": True, "scope": scope, "client_id": client_id, "token_type": BEARER, "exp": None,
+           "iat": iat, "sub": ws.id, "aud": client_id, "iss": "attio.com", "token_level": level,
+           "authorized_by_workspace_member_id": member_id or member, "workspace_id": ws.id,
+           "workspace_name": ws.name, "workspace_slug": ws.slug, "workspace_logo_url": None}
+    if out["authorized_by_workspace_member_id"] is None:
+        del out["authorized_by_workspace_member_id"]
+    return out
 
 
 def redact_pairs(pairs: Iterable[tuple[str, str]]) -> str:

@@ -7,8 +7,9 @@ from flask import Blueprint, Response, g, request
 
 from . import activity
 from . import records as writes
-from .errors import invalid, not_found
+from .errors import camel_400, invalid, not_found
 from .query import run_query
+from .views import through_view
 from .web import json_response, ok, query_int, read_json
 
 bp = Blueprint("demo_misc", __name__)
@@ -29,9 +30,9 @@ def get_list(lst: str) -> Response:
 
 @bp.post("/lists/<lst>/entries/query")
 def query_entries(lst: str) -> Response:
-    """Filter, sort and page a list's entries."""
+    """Filter, sort and page a list's entries (through a saved view with `filter_view_id`)."""
     ld = g.ws.list_def(lst)
-    return ok(run_query(g.ws, ld, list(ld.entries.values()), read_json(default={})))
+    return ok(run_query(g.ws, ld, list(ld.entries.values()), through_view(g.ws, ld, read_json(default={}))))
 
 
 @bp.post("/lists/<lst>/entries")
@@ -76,7 +77,7 @@ def delete_entry(lst: str, eid: str) -> Response:
 # --- notes -------------------------------------------------------------------------------
 @bp.get("/notes")
 def list_notes() -> Response:
-    """Notes, optionally of one parent (limit default 10, max 50)."""
+    """Notes, optionally of one parent (limit default 10, max 50; rate limited to 10 a second)."""
     notes = list(g.ws.notes.values())
     pobj, pid = request.args.get("parent_object"), request.args.get("parent_record_id")
     if pobj:
@@ -100,9 +101,15 @@ def get_note(nid: str) -> Response:
     return ok(activity.note(g.ws, nid))
 
 
+@bp.patch("/notes/<nid>")
+def update_note(nid: str) -> Response:
+    """Change a note's title and/or content."""
+    return ok(activity.update_note(g.ws, nid, read_json()))
+
+
 @bp.delete("/notes/<nid>")
 def delete_note(nid: str) -> Response:
-    """Delete a note → `{}` (notes have no update endpoint)."""
+    """Delete a note → `{}`."""
     activity.note(g.ws, nid)
     with g.ws.lock:
         g.ws.notes.pop(nid, None)
@@ -220,8 +227,9 @@ def get_thread(tid: str) -> Response:
 
 
 @bp.post("/comments")
+@camel_400
 def create_comment() -> Response:
-    """Comment on a thread, a record or a list entry."""
+    """Comment on a thread, a record or a list entry (its 400s say `statusCode`, as Attio's spec declares)."""
     return ok(activity.create_comment(g.ws, read_json()))
 
 

@@ -7,8 +7,10 @@ from flask import Blueprint, Response, current_app, g, request
 
 from . import records as writes
 from .errors import body_error, invalid, not_found
+from .merge import merge
 from .query import run_query, run_search
 from .schema import Attr, Container
+from .views import through_view
 from .web import json_response, ok, query_int, read_json
 
 bp = Blueprint("demo_records", __name__)
@@ -82,9 +84,17 @@ def list_statuses(target: str, ident: str, attribute: str) -> Response:
 
 @bp.post("/objects/<obj>/records/query")
 def query_records(obj: str) -> Response:
-    """Filter, sort and page an object's records."""
+    """Filter, sort and page an object's records (through a saved view with `filter_view_id`)."""
     o = g.ws.object_def(obj)
-    return ok(run_query(g.ws, o, g.ws.iter_records(o), read_json(default={})))
+    return ok(run_query(g.ws, o, g.ws.iter_records(o), through_view(g.ws, o, read_json(default={}))))
+
+
+@bp.post("/objects/<obj>/records/merge")
+def merge_records(obj: str) -> Response:
+    """Merge two records into a new one: 200 when done, 202 while it is still being applied."""
+    o = g.ws.object_def(obj)
+    new_id, done = merge(g.ws, o, read_json(), g.actor, g.settings.merge_delay_seconds)
+    return json_response({"data": {"new_record_id": new_id}}, 200 if done else 202)
 
 
 @bp.get("/objects/<obj>/records/<rid>")

@@ -75,10 +75,12 @@ def _healthy(url: str) -> bool:
 
 
 def start_demo_attio(host: str = "127.0.0.1", port: int = 0, timeout: float = STARTUP_TIMEOUT, *,
-                     testing: bool = False) -> DemoAttio:
+                     testing: bool = False, rate_limits: str | None = None) -> DemoAttio:
     """Start `python -m attio_demo` and wait until it answers its health check.
 
     `testing=True` adds the test-only parts (`attio_demo.testing`): what the tests and bench/ use.
+    `rate_limits`: the `--rate-limits` spec ("attio", "off" or "read=5,sql=1,…"); default: Attio's limits,
+    none with `testing`.
     """
     port = port or free_port(host)
     url = f"http://{host}:{port}"
@@ -88,6 +90,7 @@ def start_demo_attio(host: str = "127.0.0.1", port: int = 0, timeout: float = ST
     errors = tempfile.TemporaryFile()  # a file, not a pipe: a full pipe would stall the server
     cmd = [sys.executable, "-m", "attio_demo", "--host", host, "--port", str(port)]
     cmd += ["--testing"] if testing else []
+    cmd += ["--rate-limits", rate_limits] if rate_limits else []
     proc = subprocess.Popen(cmd,  # nosec B603  # fixed argv, sys.executable, no shell
                             stdout=subprocess.DEVNULL, stderr=errors, env=env)
     server = DemoAttio(proc, url, errors)

@@ -12,6 +12,7 @@ from typing import Any
 from .activity import markdown_to_plaintext
 from .schema import uid
 from .seed_data import COMPANIES, DEALS, KEY_ACCOUNTS, NOTES, PEOPLE, PIPELINE, TASKS
+from .seed_engagement import add_meeting, seed_engagement
 from .store import Workspace
 from .values import coerce_timestamp, fmt_ts, normalize
 
@@ -129,7 +130,8 @@ class Seeder:
 
 
 def seed_sales() -> Workspace:
-    """Workspace 1, "Demo Sales Co" (`demo-sales`): the full sample CRM."""
+    """Workspace 1, "Demo Sales Co" (`demo-sales`): the full sample CRM, on the Enterprise plan (SQL) with the
+    emails alpha, its meetings, call recordings, emails, files and saved views."""
     ws = Workspace("Demo Sales Co", "demo-sales", "2025-11-03T08:30:00.000000000Z")
     s = Seeder(ws)
     s.members["maya"] = ws.add_member("Maya", "Chen", "maya.chen@demo-sales.example", "admin", ws.created_at)
@@ -174,11 +176,14 @@ def seed_sales() -> Workspace:
     kestrel = {"entry_id": entries["kestrel"], "list_id": ws.lists["sales_pipeline"].id}
     s.comment("kestrel-1", "maya", "Renewal at risk: they are trialling a cheaper MDR vendor.", "kestrel",
               None, kestrel)
+    ws.plan, ws.emails_enabled = "enterprise", True
+    seed_engagement(s)
     return ws
 
 
 def seed_northwind() -> Workspace:
-    """Workspace 2, "Northwind Traders" (`northwind`): a small seed that shares nothing with workspace 1."""
+    """Workspace 2, "Northwind Traders" (`northwind`): a small seed that shares nothing with workspace 1; on the
+    Pro plan (no SQL) and without the emails alpha."""
     ws = Workspace("Northwind Traders", "northwind", "2025-12-01T10:00:00.000000000Z")
     s = Seeder(ws)
     s.members["nadia"] = ws.add_member("Nadia", "Novak", "nadia.novak@northwind.example", "admin",
@@ -198,4 +203,8 @@ def seed_northwind() -> Workspace:
              "fabrikam", "Stockholm", "Stockholm", "SE", "nadia")
     s.person("lucas", "Lucas", "Meyer", "lucas@tailspintoys.com", "+33 1 55 55 01 33", "Owner", "tailspin",
              "Paris", "Île-de-France", "FR", "nadia")
+    add_meeting(s, "contoso-supply", (
+        "Contoso supply review", "Quarterly volumes and the new generic lines.", "2026-11-19T11:00:00",
+        "2026-11-19T12:00:00", "Europe/Rome", False, [("nadia", True, "accepted"), ("kenji", False, "accepted")],
+        [("companies", "contoso"), ("people", "kenji")]), {"kenji": "kenji@contoso-pharma.com"})
     return ws

@@ -8,9 +8,10 @@ whole version. Nothing here blocks or yields, which is what gevent needs.
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterator
+import time
+from typing import Any, Callable, Iterator
 
-from .errors import invalid, not_found
+from .errors import AttioError, invalid, not_found
 from .search import search_entry
 from .schema import ListDef, ObjectDef, build_objects, uid
 from .values import identity, normalize, stamp
@@ -37,6 +38,20 @@ class Workspace:
         self.tasks: dict[str, dict[str, Any]] = {}
         self.threads: dict[str, dict[str, Any]] = {}
         self.comments: dict[str, dict[str, Any]] = {}
+        # The newer surfaces (attio-api-2026.md): plan and alpha switches, meetings, call recordings,
+        # emails, files, saved views, merges.
+        self.plan = "pro"  # "enterprise" opens POST /v2/sql
+        self.emails_enabled = False  # Attio enables the emails API per workspace while it is in alpha
+        self.meetings: dict[str, dict[str, Any]] = {}
+        self.synced_meetings: set[str] = set()  # made by calendar sync: the API may not delete them
+        self.recordings: dict[str, dict[str, Any]] = {}  # call_recording_id → stored recording
+        self.emails: list[dict[str, Any]] = []
+        self.files: dict[str, dict[str, Any]] = {}  # file_id → file, folder or connected entry
+        self.file_contents: dict[str, bytes] = {}
+        self.views: dict[str, dict[str, Any]] = {}  # view_id → {"meta", "container", "filter", "sorts", …}
+        self.merged_into: dict[str, str] = {}  # a merged-away record id → the record it became
+        self.merging: set[str] = set()  # new records of merges still being applied (202)
+        self.pending: list[tuple[float, Callable[[], None]]] = []  # asynchronous work: (due, apply)
 
     # --- set-up ---------------------------------------------------------------------------
     def add_member(self, first: str, last: str, email: str, access: str, created_at: str) -> dict[str, Any]:
@@ -71,9 +86,13 @@ class Workspace:
         return lst
 
     def record(self, obj: ObjectDef, rid: str) -> dict[str, Any]:
-        """A stored record, else 404."""
+        """A stored record, else 404 (`merge_in_progress` for the new record of a merge still applying)."""
         rec = obj.records.get(rid)
         if rec is None:
+            if rid in self.merging:
+                raise AttioError(404, "merge_in_progress",
+                                 f'Record with ID "{rid}" is the result of a merge that is still in progress. '
+                                 "Try again shortly.")
             raise not_found(f'Record with ID "{rid}" not found.')
         return rec
 
@@ -90,6 +109,10 @@ class Workspace:
         if m is None:
             raise not_found(f'Workspace member with ID "{key}" not found.')
         return m
+
+    def own_domains(self) -> set[str]:
+        """The workspace's own email domains (its members'): Attio makes no records for them."""
+        return {m["email_address"].rsplit("@", 1)[1].lower() for m in self.members}
 
     def member_for(self, item: dict[str, Any]) -> dict[str, Any]:
         """The member an actor/assignee input names, else 400 `value_not_found`."""
@@ -165,15 +188,16 @@ class Workspace:
         if rec is not None:
             self.put_record(obj, {**rec, "values": {**rec["values"], slug: values}})
 
-    def remove_record(self, obj: ObjectDef, rid: str, actor: dict[str, Any], at: str) -> None:
-        """Delete a record, its inverse references and its list entries."""
+    def remove_record(self, obj: ObjectDef, rid: str, actor: dict[str, Any], at: str, *,
+                      keep_entries: bool = False) -> None:
+        """Delete a record, its inverse references and (unless a merge moves them on) its list entries."""
         rec = obj.records.pop(rid)
         obj.search.pop(rid, None)
         for a in obj.attrs:
             if a.inverse:
                 old = {v["target_record_id"] for v in rec["values"][a.slug]}
                 self.sync_inverse(obj, rid, a, old, set(), actor, at)
-        for lst, ent in list(self.entries_of_record(rid)):
+        for lst, ent in list(self.entries_of_record(rid)) if not keep_entries else []:
             lst.entries.pop(ent["id"]["entry_id"], None)
 
     def sync_inverse(self, obj: ObjectDef, rid: str, attr: Any, old: set[str], new: set[str],
@@ -203,6 +227,27 @@ class Workspace:
                     pv = obj.records[prev]["values"][attr.slug]
                     self.set_values(obj, prev, attr.slug, [x for x in pv if x["target_record_id"] != t])
             self.set_values(tobj, t, inv.slug, [ref])
+
+    # --- asynchronous work ----------------------------------------------------------------
+    def later(self, delay: float, apply: Callable[[], None]) -> None:
+        """Do `apply` once `delay` seconds have passed (at the next request after that), or now if 0."""
+        if delay <= 0:
+            with self.lock:
+                apply()
+            return
+        with self.lock:
+            self.pending.append((time.monotonic() + delay, apply))
+
+    def settle(self) -> None:
+        """Apply the asynchronous work that is due (called before every request)."""
+        if not self.pending:
+            return
+        now = time.monotonic()
+        with self.lock:
+            due = [p for p in self.pending if p[0] <= now]
+            self.pending = [p for p in self.pending if p[0] > now]
+            for _, apply in sorted(due, key=lambda p: p[0]):
+                apply()
 
     # --- self -----------------------------------------------------------------------------
     def actor_for_token(self, token: str) -> dict[str, Any]:

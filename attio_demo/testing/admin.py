@@ -1,12 +1,16 @@
-"""The `/_admin` switches tests use: faults, the request log, reset, and the OAuth app's state."""
+"""The `/_admin` switches tests use: faults, the request log, reset, settings (rate limits, timings),
+workspace switches (plan, emails) and the OAuth app's state."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app
 
-from ..errors import body_error
+from ..errors import body_error, not_found
+from ..ratelimit import parse_limits
 from ..state import DemoState
 from ..web import json_response, read_json
 from .recorder import FAULTS, recorder
@@ -48,10 +52,60 @@ def reset_requests() -> Response:
 
 @bp.post("/reset")
 def reset_all() -> Response:
-    """Restore every workspace's seed; clear faults, the request log and all OAuth state."""
+    """Restore every workspace's seed and the starting settings; clear faults, the request log, OAuth state."""
     _state().reset()
     recorder().clear()
     return json_response({"ok": True})
+
+
+def _settings_json(state: DemoState) -> dict[str, Any]:
+    return {**dataclasses.asdict(state.settings), "rate_limits": dict(state.settings.rate_limits)}
+
+
+@bp.get("/settings")
+def get_settings() -> Response:
+    """The rate limits (requests a second per token; null: none) and timings in force."""
+    return json_response(_settings_json(_state()))
+
+
+@bp.post("/settings")
+def change_settings() -> Response:
+    """Change settings until the next reset: {"rate_limits": "attio"|"off"|{class: n|null}, "<timing>": s}."""
+    body = read_json(default={})
+    state = _state()
+    timings = {f.name for f in dataclasses.fields(state.settings)} - {"rate_limits"}
+    if not isinstance(body, dict) or not set(body) <= timings | {"rate_limits"}:
+        raise body_error(f"expected an object with rate_limits and/or {', '.join(sorted(timings))}.")
+    changes: dict[str, Any] = {}
+    for name, value in body.items():
+        if name == "rate_limits":
+            try:
+                changes[name] = parse_limits(value)
+            except (ValueError, TypeError) as exc:
+                raise body_error(str(exc)) from None
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise body_error(f'"{name}" must be a non-negative number of seconds.')
+        else:
+            changes[name] = float(value)
+    state.configure(state.settings.updated(**changes))
+    return json_response(_settings_json(state))
+
+
+@bp.post("/workspaces/<slug>")
+def change_workspace(slug: str) -> Response:
+    """Switch a workspace's plan or emails alpha until the next reset: {"plan": "enterprise"|"pro",
+    "emails_enabled": bool}."""
+    ws = _state().workspaces().get(slug)
+    if ws is None:
+        raise not_found(f'No workspace with slug "{slug}".')
+    body = read_json(default={})
+    if not isinstance(body, dict) or not set(body) <= {"plan", "emails_enabled"} or (
+            "plan" in body and body["plan"] not in ("enterprise", "pro")) or (
+            "emails_enabled" in body and not isinstance(body["emails_enabled"], bool)):
+        raise body_error('expected {"plan": "enterprise"|"pro", "emails_enabled": true|false}.')
+    ws.plan = body.get("plan", ws.plan)
+    ws.emails_enabled = body.get("emails_enabled", ws.emails_enabled)
+    return json_response({"slug": ws.slug, "plan": ws.plan, "emails_enabled": ws.emails_enabled})
 
 
 @bp.get("/oauth/redirects")

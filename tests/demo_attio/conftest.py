@@ -41,14 +41,41 @@ class Api:
         """POST records/query and return the records."""
         return self.data("POST", f"/v2/objects/{obj}/records/query", body or {})
 
-    def error(self, method: str, path: str, body: Any = None, **kw: Any) -> tuple[int, dict[str, Any]]:
-        """Send a request that must fail; returns (status, Attio error body)."""
+    def error(self, method: str, path: str, body: Any = None, status_key: str = "status_code",
+              **kw: Any) -> tuple[int, dict[str, Any]]:
+        """Send a request that must fail; returns (status, Attio error body). `status_key`: "statusCode" for
+        the 400s of the endpoints whose spec says so."""
         r = self.call(method, path, body, **kw)
         assert r.status_code >= 400, r.get_data(as_text=True)
         err = r.get_json()
-        assert set(err) == {"status_code", "type", "code", "message"}
-        assert err["status_code"] == r.status_code
+        assert set(err) == {status_key, "type", "code", "message"}
+        assert err[status_key] == r.status_code
         return r.status_code, err
+
+    def page(self, path: str, **params: Any) -> dict[str, Any]:
+        """GET one cursor page that must succeed: `{"data", "pagination"}`."""
+        r = self.call("GET", path, query_string={k: v for k, v in params.items() if v is not None})
+        assert r.status_code == 200, r.get_data(as_text=True)
+        body = r.get_json()
+        assert set(body) == {"data", "pagination"} and set(body["pagination"]) == {"next_cursor"}
+        return body
+
+    def all_pages(self, path: str, **params: Any) -> list[list[Any]]:
+        """Every cursor page of a list endpoint, following `next_cursor` until it is null."""
+        pages, cursor = [], None
+        while True:
+            body = self.page(path, **params, cursor=cursor)
+            pages.append(body["data"])
+            cursor = body["pagination"]["next_cursor"]
+            if cursor is None:
+                return pages
+            assert len(pages) < 100
+
+    def settings(self, **changes: Any) -> dict[str, Any]:
+        """Change the demo's settings (rate limits, timings) until the next reset."""
+        r = self.call("POST", "/_admin/settings", changes, token=None)
+        assert r.status_code == 200, r.get_data(as_text=True)
+        return r.get_json()
 
 
 @pytest.fixture
