@@ -173,6 +173,14 @@ def as_nobody(base: Path, argv: list[str], env: dict[str, str]) -> list[str]:
     return ["unshare", "-m", "sh", "-c", f"{mounts} && exec {inner}"]
 
 
+def dockerignored(folder: str, names: list[str]) -> list[str]:
+    """A copytree filter: caches, and the folders .dockerignore names by path (attio_demo/testing/) — so demo
+    mode is shown to run without the demo's test-only parts, as in the image."""
+    paths = {ROOT / line.strip().rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()
+             if "/" in line.strip().rstrip("/") and not line.startswith(("#", "!")) and "*" not in line}
+    return [n for n in names if n == "__pycache__" or Path(folder) / n in paths]
+
+
 def test_the_image_command_runs_unprivileged_on_a_read_only_copy():
     need(os.geteuid() == 0 and shutil.which("runuser") is not None,
          "needs root to start the server as the unprivileged user nobody (runuser)")
@@ -183,9 +191,10 @@ def test_the_image_command_runs_unprivileged_on_a_read_only_copy():
         code.mkdir()
         for name in image_files():  # what the image has in /app, nothing else
             src = ROOT / name
-            (shutil.copytree(src, code / name, ignore=shutil.ignore_patterns("__pycache__")) if src.is_dir()
+            (shutil.copytree(src, code / name, ignore=dockerignored) if src.is_dir()
              else shutil.copy2(src, code / name))
         before = sorted(str(p.relative_to(code)) for p in code.rglob("*"))
+        assert (code / "attio_demo").is_dir() and not (code / "attio_demo" / "testing").exists()
         subprocess.run(["chmod", "-R", "a-w,a+rX", str(code)], check=True)
         # The image's writable places: INSTANCE_PATH (made by the Dockerfile for its user) and /tmp.
         tmp, instance = writable / "tmp", writable / "instance"
