@@ -95,7 +95,7 @@ def _policy(raw: str) -> str:
 
 
 def _attio_limits(raw: str) -> dict[str, int | None]:
-    from .attio.budget import parse_limits
+    from .attio.rates import parse_limits
 
     return parse_limits(raw)
 

@@ -7,7 +7,8 @@ ATTIO_RATE_WAIT_SECONDS) while the last second's places are taken; past that wai
 `AttioBudgetExhausted` without reaching Attio. The counts are a moving one-second window of the `limits`
 library: in Redis when REDIS_URL is set, so that all workers and instances share them, else in the worker's
 memory. A moving window never lets more calls through in any second than Attio's clock-second windows do.
-With Redis unreachable the budget is skipped (Attio's own 429s, retried by the client, still hold the line).
+With Redis unreachable the budget is skipped for a few seconds at a time (Attio's own 429s, retried by the
+client, still hold the line).
 """
 from __future__ import annotations
 
@@ -24,18 +25,12 @@ from limits.strategies import MovingWindowRateLimiter
 
 from .. import metrics
 from .errors import AttioBudgetExhausted
+from .rates import ATTIO_LIMITS, LABELS, parse_limits  # noqa: F401 - ATTIO_LIMITS, parse_limits: part of the API
 from .transport import jitter
 
 log = logging.getLogger(__name__)
 
 NAMESPACE = "attio-connector:attio-budget"
-# Calls a second per credential; None: not limited.
-ATTIO_LIMITS: dict[str, int | None] = {"read": 100, "write": 25, "recording_create": 1, "file_upload": 1,
-                                       "sql": 2, "merge": 5, "note_listing": 10}
-LABELS = {"read": "reads (100 a second)", "write": "writes (25 a second)",
-          "recording_create": "creating call recordings (1 a second)", "file_upload": "file uploads (1 a second)",
-          "sql": "SQL queries (2 a second)", "merge": "record merges (5 a second)",
-          "note_listing": "listing notes (10 a second)"}
 # (method, path, limit) on top of read/write.
 ENDPOINTS = [("POST", re.compile(r"/v2/meetings/[^/]+/call_recordings"), "recording_create"),
              ("POST", re.compile(r"/v2/files/upload"), "file_upload"),
@@ -45,6 +40,7 @@ ENDPOINTS = [("POST", re.compile(r"/v2/meetings/[^/]+/call_recordings"), "record
 _READ_POSTS = re.compile(r"/v2/(?:objects/[^/]+/records/query|lists/[^/]+/entries/query|objects/records/search|sql)")
 _LONGEST_NAP = 1.0  # re-check at least this often: another worker's places may free up sooner than predicted
 _BYPASS_LOG_EVERY = 30.0
+_BYPASS_SECONDS = 5.0  # after a Redis failure, skip the budget this long instead of paying a timeout per call
 
 
 def classes(method: str, path: str) -> list[str]:
@@ -52,29 +48,6 @@ def classes(method: str, path: str) -> list[str]:
     read = method in ("GET", "HEAD") or (method == "POST" and _READ_POSTS.fullmatch(path) is not None)
     own = [name for m, pattern, name in ENDPOINTS if m == method and pattern.fullmatch(path)]
     return own + ["read" if read else "write"]
-
-
-def parse_limits(raw: str) -> dict[str, int | None]:
-    """ATTIO_RATE_LIMITS: "attio" (Attio's published limits), "off", or changes to them such as
-    "read=50,sql=1,note_listing=off"."""
-    text = raw.strip().lower()
-    if text in ("", "attio"):
-        return dict(ATTIO_LIMITS)
-    if text == "off":
-        return dict.fromkeys(ATTIO_LIMITS)
-    out = dict(ATTIO_LIMITS)
-    for part in text.split(","):
-        name, sep, value = (p.strip() for p in part.partition("="))
-        if not sep or name not in ATTIO_LIMITS:
-            raise ValueError(f'must be "attio", "off" or name=calls-per-second pairs separated by commas; the names '
-                             f"are {', '.join(ATTIO_LIMITS)}")
-        if value == "off":
-            out[name] = None
-        elif value.isdigit() and 1 <= int(value) <= 10_000:
-            out[name] = int(value)
-        else:
-            raise ValueError(f"{name} must be a whole number of calls a second from 1 to 10000, or off")
-    return out
 
 
 class AttioBudget:
@@ -88,11 +61,14 @@ class AttioBudget:
         options = {"wrap_exceptions": True, **(storage_options or {})} if self.shared else {}
         self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri, **options))
         self._bypass_logged = float("-inf")
+        self._bypass_until = float("-inf")
 
     def acquire(self, credential: str, method: str, path: str, *, sleep: Callable[[float], None]) -> float:
         """Take this call's place in every limit it counts against, waiting while they are full; the seconds
         waited. Raises AttioBudgetExhausted when the wait would pass `max_wait`."""
         waited = 0.0
+        if self._bypass_until > time.monotonic():
+            return waited
         for name in classes(method, path):
             item = self.items.get(name)
             if item is None:
@@ -123,9 +99,11 @@ class AttioBudget:
         return waited
 
     def _bypassed(self, exc: Exception, name: str) -> None:
-        """Redis is unreachable: let the call through, count it, and say so at most every 30 s."""
+        """Redis is unreachable: let this call and the next few seconds' through, count it, and say so at most
+        every 30 s."""
         metrics.ATTIO_BUDGET.labels(name, "bypassed").inc()
         now = time.monotonic()
+        self._bypass_until = now + _BYPASS_SECONDS
         if now - self._bypass_logged >= _BYPASS_LOG_EVERY:
             self._bypass_logged = now
             log.warning("Attio rate budget skipped: Redis unavailable (%s); Attio's own 429s still apply",

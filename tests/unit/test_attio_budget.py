@@ -3,6 +3,7 @@ per credential and per limit, shared by two "workers" through a real Redis datab
 from __future__ import annotations
 
 import logging
+import socket
 import time
 
 import pytest
@@ -148,6 +149,23 @@ def test_with_redis_down_the_budget_lets_calls_through_and_says_so(caplog):
             assert budget.acquire("cred", "GET", "/v2/objects", sleep=Naps()) == 0
     warnings = [r.getMessage() for r in caplog.records]
     assert len(warnings) == 1 and "Attio rate budget skipped: Redis unavailable" in warnings[0]
+
+
+def test_a_redis_that_does_not_answer_costs_one_timeout_then_is_skipped_for_a_while():
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        budget = AttioBudget({"read": 1}, url, max_wait=0,
+                             storage_options={"socket_timeout": 0.3, "socket_connect_timeout": 0.3})
+        started = time.monotonic()
+        budget.acquire("cred", "GET", "/v2/objects", sleep=Naps())
+        first = time.monotonic() - started
+        started = time.monotonic()
+        for _ in range(20):
+            budget.acquire("cred", "GET", "/v2/objects", sleep=Naps())
+        rest = time.monotonic() - started
+    assert 0.25 < first < 2 and rest < 0.1, (first, rest)
 
 
 # -- the client under a budget ------------------------------------------------------------------
