@@ -20,7 +20,7 @@ from .registry import ToolError, ToolResult
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 50
+PAGE_SIZE = 100  # tools/list etc.: the product (46 tools) fits on one page, as most clients read only the first
 MAX_COMPLETIONS = 100
 
 
