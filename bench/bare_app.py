@@ -59,6 +59,22 @@ def _url(obj: str, rid: str) -> str:
     return f"{APP_URL}/{_workspace_slug()}/{SINGULAR.get(obj, obj)}/{rid}"
 
 
+def record_text(record: dict[str, Any]) -> tuple[str, str]:
+    """A record's title and its first value per attribute as `slug: value` lines (the minimal fetch shaping,
+    shared with the SDK peer in bench/peers/sdk_server.py)."""
+    lines, title = [], ""
+    for slug, values in (record.get("values") or {}).items():
+        first = values[0] if values else None
+        if not first:
+            continue
+        value = first.get("value", first.get("full_name", first.get("domain", first.get("email_address"))))
+        if value is not None:
+            lines.append(f"{slug}: {value}")
+            if slug == "name" and not title:
+                title = str(value)
+    return title, "\n".join(lines)
+
+
 @app.get("/healthz")
 def healthz() -> Response:
     """A trivial reply: no upstream call."""
@@ -93,16 +109,7 @@ def fetch() -> Response:
     if status != 200:
         return _reply({"error": f"attio answered {status}"}, 404 if status == 404 else 502)
     record = data.get("data") or {}
-    lines, title = [], ""
-    for slug, values in (record.get("values") or {}).items():
-        first = values[0] if values else None
-        if not first:
-            continue
-        value = first.get("value", first.get("full_name", first.get("domain", first.get("email_address"))))
-        if value is not None:
-            lines.append(f"{slug}: {value}")
-            if slug == "name" and not title:
-                title = str(value)
-    return _reply({"id": f"{obj}:{rid}", "title": title or f"{obj} {rid}", "text": "\n".join(lines),
+    title, text = record_text(record)
+    return _reply({"id": f"{obj}:{rid}", "title": title or f"{obj} {rid}", "text": text,
                    "url": record.get("web_url") or _url(obj, rid),
                    "metadata": {"object": obj, "record_id": rid}})

@@ -16,6 +16,8 @@ import httpx2
 import uvicorn
 from mcp.server.mcpserver import MCPServer
 
+from ..bare_app import record_text
+
 BASE_URL = os.environ.get("ATTIO_API_URL", "").rstrip("/")
 TOKEN = os.environ.get("ATTIO_API_KEY") or os.environ.get("DEMO_ATTIO_TOKEN") or "demo-attio-key"
 APP_URL = "https://app.attio.com"
@@ -69,17 +71,8 @@ async def fetch(id: str) -> dict[str, Any]:  # noqa: A002 - the argument name Ch
     resp = await _http().get(f"/v2/objects/{obj}/records/{rid}")
     resp.raise_for_status()
     record = resp.json().get("data") or {}
-    lines, title = [], ""
-    for slug, values in (record.get("values") or {}).items():
-        first = values[0] if values else None
-        if not first:
-            continue
-        value = first.get("value", first.get("full_name", first.get("domain", first.get("email_address"))))
-        if value is not None:
-            lines.append(f"{slug}: {value}")
-            if slug == "name" and not title:
-                title = str(value)
-    return {"id": id, "title": title or id, "text": "\n".join(lines),
+    title, text = record_text(record)
+    return {"id": id, "title": title or id, "text": text,
             "url": record.get("web_url") or await _url(obj, rid), "metadata": {"object": obj, "record_id": rid}}
 
 
