@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-import responses
 
 from connector.attio.client import AttioClient
 from connector.attio.errors import (
@@ -14,7 +13,7 @@ from connector.attio.errors import (
     AttioNotFound,
     AttioNotPermitted,
 )
-from tests.unit.test_attio_client import BASE, TOKEN, FakeTime, attio_error
+from tests.unit.test_attio_client import BASE, TOKEN, attio_error
 
 SELF = {"active": True, "scope": "meeting:read record_permission:read", "token_type": "Bearer", "exp": None,
         "workspace_id": "14beef7a-99f7-4534-a87e-70b564330a4c", "workspace_slug": "salarya"}
@@ -23,15 +22,9 @@ RID = "bf071e1f-6035-429d-b874-d83ea64ea13b"
 
 
 @pytest.fixture
-def client() -> AttioClient:
-    fake = FakeTime()
-    return AttioClient(BASE, TOKEN, sleep=fake.sleep, clock=fake)
+def client(attio_client: AttioClient) -> AttioClient:
+    return attio_client
 
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 def forbidden(message: str, code: str = "unauthorized") -> dict:

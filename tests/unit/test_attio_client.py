@@ -69,11 +69,6 @@ def client(fake_time: FakeTime) -> AttioClient:
     return AttioClient(BASE, TOKEN, sleep=fake_time.sleep, clock=fake_time)
 
 
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock() as mock:
-        yield mock
-
 
 # -- envelopes, headers, bodies ------------------------------------------------------------
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 import json
 
 import pytest
-import responses
 from responses import matchers
 
 from connector.attio.client import AttioClient
 from connector.attio.errors import AttioBadRequest, AttioError, AttioNotFound
 from connector.attio.pages import MAX_PAGES, Page, every_item, page_from
-from tests.unit.test_attio_client import BASE, TOKEN, FakeTime, attio_error
+from tests.unit.test_attio_client import BASE, attio_error
 
 MID = "cb59ab17-ad15-460c-a126-0715617c0853"
 CRID = "e8f2a3b7-9b4d-4c5e-8a1f-3d7b2c5e8f9a"
@@ -24,15 +23,9 @@ MEETING = {"id": {"workspace_id": "w", "meeting_id": MID}, "title": "Onboarding"
 
 
 @pytest.fixture
-def client() -> AttioClient:
-    fake = FakeTime()
-    return AttioClient(BASE, TOKEN, sleep=fake.sleep, clock=fake)
+def client(attio_client: AttioClient) -> AttioClient:
+    return attio_client
 
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 def page(items, cursor=None) -> dict:

@@ -14,7 +14,7 @@ from connector.attio.errors import AttioBadRequest, AttioError, AttioNotFound, A
 from connector.attio.files import FileContent
 from connector.attio.pages import Page
 from connector.attio.sql import SQL_TIMEOUT
-from tests.unit.test_attio_client import BASE, TOKEN, FakeTime, attio_error
+from tests.unit.test_attio_client import BASE, TOKEN, attio_error
 
 PRIMARY = "891dcbfc-9141-415d-9b2a-2238a6cc012d"
 SECONDARY = "bf071e1f-6035-429d-b874-d83ea64ea13b"
@@ -26,15 +26,9 @@ STORAGE = "https://files.attio-storage.test"
 
 
 @pytest.fixture
-def client() -> AttioClient:
-    fake = FakeTime()
-    return AttioClient(BASE, TOKEN, sleep=fake.sleep, clock=fake)
+def client(attio_client: AttioClient) -> AttioClient:
+    return attio_client
 
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 # -- merge ----------------------------------------------------------------------------------
