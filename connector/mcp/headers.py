@@ -94,10 +94,12 @@ def _every_annotation(node: Any) -> Iterator[Any]:
             yield from _every_annotation(value)
 
 
-def validate_annotations(schema: dict[str, Any]) -> None:
-    """ValueError unless every `x-mcp-header` in a tool's inputSchema follows SEP-2243: an HTTP token, unique
-    (case-insensitively), on a string, integer or boolean parameter reachable through `properties` alone."""
-    reachable = {id(sub): name for _path, name, sub in annotated(schema)}
+def validate_annotations(schema: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """The parameters a tool's inputSchema mirrors into headers (property path, header name), or ValueError unless
+    every `x-mcp-header` follows SEP-2243: an HTTP token, unique (case-insensitively), on a string, integer or
+    boolean parameter reachable through `properties` alone."""
+    found = list(annotated(schema))
+    reachable = {id(sub): name for _path, name, sub in found}
     seen: set[str] = set()
     for node in _every_annotation(schema):
         name = node["x-mcp-header"]
@@ -113,6 +115,7 @@ def validate_annotations(schema: dict[str, Any]) -> None:
                                                                                            "boolean"}:
             raise ValueError(f"x-mcp-header {name!r} must annotate a string, integer or boolean parameter, "
                              f"not a number or other type ({node.get('type')!r})")
+    return [(path, name) for path, name, _sub in found]
 
 
 def _at(arguments: Any, path: tuple[str, ...]) -> Any:
@@ -134,9 +137,10 @@ def _same(header: str, value: Any) -> bool:
     return isinstance(value, str) and header == value
 
 
-def check_params(headers: Mapping[str, str], input_schema: dict[str, Any], arguments: Any) -> None:
-    """Each annotated tool parameter present in the arguments must come with its matching Mcp-Param header."""
-    for path, name, _schema in annotated(input_schema):
+def check_params(headers: Mapping[str, str], mirrored: list[tuple[tuple[str, ...], str]], arguments: Any) -> None:
+    """Each mirrored tool parameter (`Tool.mirrored`: its property path and header name, from `x-mcp-header`)
+    present in the arguments must come with its matching Mcp-Param header."""
+    for path, name in mirrored:
         header_name = f"Mcp-Param-{name}"
         value = _at(arguments, path)
         raw = headers.get(header_name)

@@ -94,7 +94,8 @@ class Tool:
         if self.task_support not in TASK_SUPPORT:
             raise ValueError(f"task_support of {self.name!r} must be one of {', '.join(TASK_SUPPORT)}")
         self._input_schema = self._build_input_schema()
-        headers.validate_annotations(self._input_schema)
+        # (property path, header name) of each parameter a client mirrors into Mcp-Param-*, checked once here.
+        self.mirrored = headers.validate_annotations(self._input_schema)
         self._loader = self.args() if isinstance(self.args, type) else None
         if self.destructive:
             self.streaming = True  # asking the user (elicitation) needs a live stream

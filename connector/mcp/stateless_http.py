@@ -87,7 +87,7 @@ def _check_tool_headers(msg: dict[str, Any]) -> None:
     params = msg.get("params") or {}
     tool = _ext().registry.tools.get(params.get("name")) if isinstance(params.get("name"), str) else None
     if tool is not None:
-        headers.check_params(request.headers, tool.input_schema, params.get("arguments") or {})
+        headers.check_params(request.headers, tool.mirrored, params.get("arguments") or {})
 
 
 def _live(ext: Any, msg: dict[str, Any], meta: RequestMeta, caller: Any) -> Response:
