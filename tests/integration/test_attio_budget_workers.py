@@ -42,7 +42,7 @@ def _demo_statuses(demo: Any) -> Counter:
 
 
 def _load(urls: list[str]) -> tuple[list[str], set[str]]:
-    """CALLERS threads call `search` for LOAD_SECONDS through fresh connections and, every fourth call, keep a
+    """CALLERS threads call `search` for LOAD_SECONDS through fresh connections and, every second call, keep a
     worker busy a moment and ask which one it was (so calls spread over the workers); (what every failed search
     said, the worker pids)."""
     failures: list[str] = []
@@ -56,9 +56,9 @@ def _load(urls: list[str]) -> tuple[list[str], set[str]]:
         while time.monotonic() < deadline:
             i += 1
             url = urls[(n + i) % len(urls)]
-            if i % 4 == 0:
+            if i % 2 == 0:
                 # Busy for a moment without yielding: meanwhile new connections go to the other worker.
-                r = post(url, "tools/call", {"name": "test_worker_pid", "arguments": {"hold": 0.2}}, rid=f"{n}-{i}")
+                r = post(url, "tools/call", {"name": "test_worker_pid", "arguments": {"hold": 0.3}}, rid=f"{n}-{i}")
                 with lock:
                     pids.add(r.json()["result"]["content"][0]["text"])
                 continue
