@@ -10,6 +10,7 @@ merging, request re-validation, cookie extraction and hooks. It builds a
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json as _json
 import logging
@@ -57,8 +58,10 @@ _NETWORK_ERRORS = (requests.Timeout, requests.ConnectionError, requests.exceptio
 _TOKEN_RE = re.compile(r"[\x21-\x7e]+")
 
 
+@functools.lru_cache(maxsize=1024)
 def fingerprint(token: str) -> str:
-    """A short, non-reversible id for a credential (never the token itself)."""
+    """A short, non-reversible id for a credential (never the token itself). Memoised: every cache key and client
+    lookup of a tool call asks for it (a dozen times per search), and the tokens are held by the clients anyway."""
     return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
