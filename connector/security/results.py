@@ -22,6 +22,8 @@ from .verdict import Analysis, Match, score_of
 ACTIONS = {"annotate": "annotated", "redact": "redacted", "block": "withheld"}
 RECORD_ID = re.compile(r"^[a-z0-9_]+:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 SPLIT_WINDOW = 160  # characters read on each side of a boundary between two fields
+CLEAN_MEMO_CHARS = 4_000_000  # text held by the memo of clean objects, per screen (cleared when full: ~8 MB at most)
+CLEAN_MEMO_TEXT = 4096  # an object with more text than this is screened afresh every time
 DOMAIN_KEYS = ("domains", "domain", "website", "email_addresses", "email", "primary_email")
 
 
@@ -73,6 +75,11 @@ class ResultScreen:
     def __init__(self, screener: Screener, policy: str | None = None) -> None:
         self.screener = screener
         self.policy = policy or screener.policy
+        # Leaf objects (only scalar values: a search hit, a list entry) found clean, with the hosts they own. The
+        # verdict depends only on their values and the hosts inherited from above, so it is reused: the same
+        # records come back on every read, and a clean one then costs one lookup instead of a screening.
+        self._clean: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self._clean_chars = 0
 
     def screen(self, result: dict[str, Any]) -> tuple[dict[str, Any], list[Finding]]:
         """The screened result (the same object when nothing changed) and its findings."""
@@ -106,8 +113,16 @@ class ResultScreen:
 
     def _dict(self, node: dict[str, Any], path: str, record_id: str | None, hosts: tuple[str, ...],
               st: _State) -> dict[str, Any]:
+        leaf = _leaf_key(node, hosts)
+        if leaf is not None:
+            own = self._clean.get(leaf)
+            if own is not None:
+                st.hosts.update(hosts + own)
+                return node
+            found = len(st.findings)
+        own = _domains(node)
         record_id = _record_id(node) or record_id
-        hosts = hosts + _domains(node)
+        hosts = hosts + own
         st.hosts.update(hosts)
         slots = [((k, i), v) for k, value in node.items() for i, v in _strings(value)]
         analyses = {slot: self.screener.analyse(v, hosts=hosts) for slot, v in slots}
@@ -123,7 +138,15 @@ class ResultScreen:
                 out[k] = new if any(a is not b for a, b in zip(new, v)) else v
             else:
                 out[k] = self._node(v, p, record_id, hosts, st)
-        return out if any(out[k] is not node[k] for k in node) else node
+        if any(out[k] is not node[k] for k in node):
+            return out
+        if leaf is not None and len(st.findings) == found:  # clean: remember it
+            self._clean_chars += leaf[-1] + 64
+            if self._clean_chars > CLEAN_MEMO_CHARS:
+                self._clean.clear()
+                self._clean_chars = leaf[-1] + 64
+            self._clean[leaf] = own
+        return node
 
     def _split(self, order: list[tuple[str, int | None]], analyses: dict[Any, Analysis]) -> None:
         """Read each pair of neighbouring strings of an object across their boundary; flag the fields an
@@ -199,6 +222,36 @@ class ResultScreen:
         st.findings.append(Finding(path, rules, max([a.score] + [f.score for f in flagged]),
                                    ACTIONS[self.policy], record, removed_summary(a)))
         return body
+
+
+def _leaf_key(node: dict[str, Any], hosts: tuple[str, ...]) -> tuple[Any, ...] | None:
+    """The memo key of a small object: its values strings, numbers, booleans, null, or lists and objects of those
+    (one level down); None for anything deeper or holding more than CLEAN_MEMO_TEXT characters. Types are part of
+    the key: 1, 1.0 and True are different values to a reader."""
+    budget = [CLEAN_MEMO_TEXT]
+    frozen = _freeze(node, budget, 1)
+    return None if frozen is None else (hosts, frozen, CLEAN_MEMO_TEXT - budget[0])
+
+
+_SCALARS = (int, float, bool)
+
+
+def _freeze(value: Any, budget: list[int], depth: int) -> Any:
+    t = type(value)
+    if t is str:
+        budget[0] -= len(value)
+        return None if budget[0] < 0 else (t, value)
+    if value is None or t in _SCALARS:
+        return (t, value)
+    if depth < 0 or t not in (dict, list):
+        return None
+    items = []
+    for k, v in (value.items() if t is dict else enumerate(value)):
+        f = _freeze(v, budget, depth - 1)
+        if f is None:
+            return None
+        items.append((k, f))
+    return t, tuple(items)
 
 
 def _strings(value: Any) -> list[tuple[int | None, str]]:

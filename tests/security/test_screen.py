@@ -163,3 +163,44 @@ def test_a_records_own_domains_keep_their_links(screener):
         "See [plan](https://status.acme.io/plan), [app](https://app.attio.com/x) and [image removed: evil.example]"]
     assert finding.action == "sanitised" and finding.removed == {"images": ["evil.example"]}
     assert out["structuredContent"]["values"]["domains"] is structured["values"]["domains"]
+
+
+# -- the memo of clean objects (ResultScreen._clean): reuse must never change a verdict -----------------------------
+
+def test_a_clean_object_is_remembered_and_screened_the_same_the_second_time(screener):
+    hit = {"id": "companies:549937a9-9b09-5351-a4ff-1972c1d8a132", "title": "Acme", "url": "https://app.attio.com/x"}
+    screen = ResultScreen(screener)
+    result = {"structuredContent": {"results": [hit]}}
+    first, second = screen.screen(result), screen.screen(result)
+    assert first == second == (result, [])
+    assert len(screen._clean) == 1  # the hit (the outer object nests deeper than a leaf)
+
+
+def test_a_flagged_object_is_never_remembered_and_flags_every_time(screener):
+    hit = {"id": "notes:1", "title": "Call", "content": ATTACK}
+    screen = ResultScreen(screener, "block")
+    for _ in range(3):
+        out, findings = screen.screen({"structuredContent": hit})
+        assert [f.path for f in findings] == ["structuredContent.content"]
+        assert out["structuredContent"]["content"].startswith("[WITHHELD")
+    assert screen._clean == {}
+
+
+def test_the_same_values_under_other_hosts_are_screened_again(screener):
+    """A link is the record's own under one parent (its domains) and off-site under another: the memo key
+    carries the inherited hosts, so the first verdict is not reused for the second."""
+    note = {"text": "See ![chart](https://cdn.acme.io/c.png?u=1) for the plan"}
+    screen = ResultScreen(screener)
+    own, _ = screen.screen({"structuredContent": {"domains": ["acme.io"], "notes": [note]}})
+    assert own["structuredContent"]["notes"][0] is note
+    other, findings = screen.screen({"structuredContent": {"domains": ["other.io"], "notes": [note]}})
+    assert other["structuredContent"]["notes"][0]["text"] == "See [image removed: cdn.acme.io] for the plan"
+    assert findings and findings[0].removed == {"images": ["cdn.acme.io"]}
+
+
+def test_values_of_other_types_are_different_objects_to_the_memo(screener):
+    screen = ResultScreen(screener)
+    screen.screen({"structuredContent": {"a": 1}})
+    screen.screen({"structuredContent": {"a": True}})
+    screen.screen({"structuredContent": {"a": "1"}})
+    assert len(screen._clean) == 3
