@@ -171,7 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--output", type=Path, default=DOC)
+    parser.add_argument("--only", action="append", choices=[t.key for t in TARGETS],
+                        help="measure only these targets (repeatable); the section then shows only them")
     args = parser.parse_args(argv)
+    targets = [t for t in TARGETS if not args.only or t.key in args.only]
     from attio_demo import start_demo_attio
 
     pin(os.getpid(), LOAD_CORE)  # the load generators and the fake Attio inherit this core
@@ -189,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     raw: dict[tuple[str, str], list[dict[str, Any]]] = {}
     try:
         for round_no in range(args.rounds):
-            order = TARGETS if round_no % 2 == 0 else list(reversed(TARGETS))
+            order = targets if round_no % 2 == 0 else list(reversed(targets))
             for tool, arguments in calls.items():
                 for target in order:
                     result = measure(target, env, workdir, tool, arguments, args)

@@ -24,7 +24,9 @@ APP_URL = "https://app.attio.com"
 SINGULAR = {"people": "person", "companies": "company", "deals": "deal"}
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json", "User-Agent": "bench-sdk-peer/1"}
 
-server = MCPServer(name="sdk-peer", version="1")
+# Logging as quiet as the connector's under benchmark (LOG_LEVEL=WARNING): at the default INFO the SDK and httpx
+# write a rich-formatted line per request, which would measure its console rather than the server.
+server = MCPServer(name="sdk-peer", version="1", log_level="WARNING")
 _client: httpx2.AsyncClient | None = None
 _slug: list[str] = []
 
