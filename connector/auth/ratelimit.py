@@ -83,7 +83,22 @@ def init_limits(app: Flask) -> None:
     hooks = app.before_request_funcs.get(None, [])
     if limiter._check_request_limit in hooks:
         hooks.remove(limiter._check_request_limit)
+    # Likewise its after-request headers and teardown reset: only the blueprints whose views carry limits run them.
+    for table in (app.after_request_funcs, app.teardown_request_funcs):
+        mine = [f for f in table.get(None, []) if _belongs_to_limiter(f)]
+        for f in mine:
+            table[None].remove(f)
+            for name in LIMITED_BLUEPRINTS:
+                table.setdefault(name, []).append(f)
     app.register_error_handler(RateLimitExceeded, _too_many)
+
+
+LIMITED_BLUEPRINTS = ("oauth", "oauth_tokens")  # connector.auth.views.bp and connector.auth.tokens.bp
+
+
+def _belongs_to_limiter(hook: Any) -> bool:
+    """A hook Flask-Limiter installed (a bound method or a partial of one)."""
+    return getattr(hook, "__self__", None) is limiter or limiter in getattr(hook, "args", ())
 
 
 def _too_many(exc: RateLimitExceeded) -> Response:

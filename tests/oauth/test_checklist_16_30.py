@@ -655,6 +655,19 @@ def test_28_rate_limit_gives_429_with_retry_after(make_oauth_app, endpoint):
     assert rows(app, AuditEvent, AuditEvent.type == "ratelimit.hit")
 
 
+@pytest.mark.parametrize("endpoint", sorted(RATE_LIMITED))
+def test_28_limited_endpoints_say_their_budget_and_mcp_calls_skip_the_limiter(make_oauth_app, endpoint):
+    """The limiter's bookkeeping runs for the auth blueprints only; their answers still carry the budget."""
+    setting, call = RATE_LIMITED[endpoint]
+    app = make_oauth_app(RATE_LIMITS_ENABLED=True, **{setting: "5/minute"})
+    client = app.test_client()
+    first, second = call(client, 0), call(client, 1)
+    assert first.headers["X-RateLimit-Limit"] == "5"
+    assert int(second.headers["X-RateLimit-Remaining"]) < int(first.headers["X-RateLimit-Remaining"])
+    mcp = client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    assert mcp.status_code == 401 and "X-RateLimit-Limit" not in mcp.headers
+
+
 def test_28_spoofed_forwarded_headers_do_not_reset_the_bucket(make_oauth_app):
     app = make_oauth_app(RATE_LIMITS_ENABLED=True, RATE_LIMIT_TOKEN="3/minute")  # TRUSTED_PROXY_HOPS=0
     client = app.test_client()
