@@ -3,9 +3,10 @@ string that UTF-8 cannot carry. Knows neither HTTP nor any protocol; the MCP lay
 turn `JsonBodyError` into their own error shape."""
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
+
+from . import jsoncodec
 
 MAX_DEPTH = 64
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # a \uD800-\uDFFF escape somewhere in the body
@@ -40,12 +41,12 @@ def parse(body: bytes) -> Any:
     """The parsed body, or JsonBodyError: not JSON, nested deeper than MAX_DEPTH, or an unpaired surrogate."""
     too_deep = JsonBodyError(f"JSON nested deeper than {MAX_DEPTH} levels", too_deep=True)
     try:
-        data = json.loads(body)
+        data = jsoncodec.loads(body)
     except RecursionError:  # thousands of levels: the parser gave up before we could count them
         raise too_deep from None
     except ValueError as exc:
         raise JsonBodyError(f"body is not valid JSON ({exc.__class__.__name__})") from None
-    if depth(data) > MAX_DEPTH:
+    if body.count(b"[") + body.count(b"{") > MAX_DEPTH and depth(data) > MAX_DEPTH:  # fewer brackets: not deep
         raise too_deep
     if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(data):
         # Valid JSON syntax, but no UTF-8 text can carry it: echoing or storing it would fail later.

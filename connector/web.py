@@ -2,11 +2,12 @@
 JSON replies, the JSON-RPC-shaped error reply, and the browser-Origin policy. Imports no blueprint."""
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, request
+
+from . import jsoncodec
 
 # The MCP transports' paths: errors there take the JSON-RPC shape.
 MCP_PREFIXES = ("/mcp", "/sse", "/messages")
@@ -17,7 +18,7 @@ INVALID_REQUEST = -32600
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A compact JSON response."""
-    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), status=status,
+    return Response(jsoncodec.dumps(body), status=status,
                     mimetype="application/json", headers=headers)
 
 

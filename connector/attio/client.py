@@ -24,7 +24,7 @@ from opentelemetry import trace
 from requests.models import PreparedRequest
 from requests.structures import CaseInsensitiveDict
 
-from connector import __version__, metrics
+from connector import __version__, jsoncodec, metrics
 
 from . import access
 from .endpoints import AttioEndpoints
@@ -285,7 +285,7 @@ class AttioClient(AttioEndpoints, EngagementEndpoints, FileEndpoints, ViewEndpoi
         if not content:
             return None
         try:
-            return _json.loads(content)
+            return jsoncodec.loads(content)
         except ValueError:
             raise AttioError("Attio sent a response that is not JSON.", status=status,
                              code="invalid_response") from None

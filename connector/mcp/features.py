@@ -5,14 +5,13 @@ Each handler takes `(ctx, params)` and returns a result dict, or raises
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any, Callable
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from .. import metrics
+from .. import jsoncodec, metrics
 from . import confirmation, cursors, jsonrpc, mrtr
 from .context import Cancelled, ClientRequestError, ToolContext
 from .jsonrpc import INVALID_PARAMS, RESOURCE_NOT_FOUND, JsonRpcError
@@ -180,7 +179,7 @@ def _run_tool(ctx: ToolContext, tool: Any, raw: dict[str, Any]) -> dict[str, Any
 
 def compact_json(value: Any) -> str:
     """Compact JSON for text blocks."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return jsoncodec.dumps_text(value)
 
 
 def list_resources(ctx: ToolContext, params: Any) -> dict[str, Any]:

@@ -4,7 +4,6 @@ Knows Flask, not Attio.
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
 import weakref
@@ -14,7 +13,7 @@ from typing import Any, Callable, Iterator
 
 from flask import Response, request
 
-from .. import metrics
+from .. import jsoncodec, metrics
 from ..web import check_origin, rpc_error
 from . import jsonrpc
 
@@ -80,7 +79,7 @@ def sse_event(data: Any = None, *, event: str | None = "message", event_id: str 
     if data is None:
         lines.append("data:")
     else:
-        text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        text = data if isinstance(data, str) else jsoncodec.dumps_text(data)
         lines.extend(f"data: {line}" for line in text.split("\n"))
     return "\n".join(lines) + "\n\n"
 

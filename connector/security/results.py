@@ -9,12 +9,12 @@ simply re-rendered from the screened data. Nothing is copied unless something ch
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from .. import jsoncodec
 from .blocks import render_block
 from .screen import Screener
 from .verdict import Analysis, Match, score_of
@@ -194,7 +194,7 @@ class ResultScreen:
         if original is not None and _is_json_of(text, original):  # the JSON of structuredContent: re-render it
             if screened is original:
                 return block
-            return {**block, "text": json.dumps(screened, ensure_ascii=False, separators=(",", ":"))}
+            return {**block, "text": jsoncodec.dumps_text(screened)}
         new = self._text(text, f"{path}.text", st, detect=original is None)
         return block if new is text else {**block, "text": new}
 
@@ -294,7 +294,9 @@ def _domains(node: dict[str, Any]) -> tuple[str, ...]:
 def _is_json_of(text: str, data: Any) -> bool:
     if not text.startswith(("{", "[")):
         return False
+    if text == jsoncodec.dumps_text(data):  # as the tools write it: no need to parse
+        return True
     try:
-        return json.loads(text) == data
+        return jsoncodec.loads(text) == data
     except ValueError:
         return False
