@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
@@ -41,12 +42,31 @@ def _start() -> None:
     g.metrics_started = time.perf_counter()
 
 
+# The labelled children of the two request metrics, resolved once per (route, method, status): `labels()` costs more
+# than the observation itself. Bounded like the labels themselves (routes and statuses are few; methods are not,
+# so past the bound the children are looked up every time).
+_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+_CHILDREN_MAX = 2048
+
+
+def _children(rule: str, method: str, status: int) -> tuple[Any, Any]:
+    key = (rule, method, status)
+    found = _CHILDREN.get(key)
+    if found is None:
+        found = (metrics.HTTP_LATENCY.labels(rule), metrics.HTTP_REQUESTS.labels(rule, method, str(status)))
+        if len(_CHILDREN) < _CHILDREN_MAX:
+            _CHILDREN[key] = found
+    return found
+
+
 def _record(response: Response) -> Response:
     started = g.pop("metrics_started", None)
-    rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
+    url_rule = request.url_rule
+    rule = url_rule.rule if url_rule is not None else "unmatched"
+    latency, requests = _children(rule, request.method, response.status_code)
     if started is not None:
-        metrics.HTTP_LATENCY.labels(rule).observe(time.perf_counter() - started)
-    metrics.HTTP_REQUESTS.labels(rule, request.method, str(response.status_code)).inc()
+        latency.observe(time.perf_counter() - started)
+    requests.inc()
     if rule == "/oauth/token" and response.status_code >= 400 and response.is_json:
         error = (response.get_json(silent=True) or {}).get("error")
         metrics.TOKEN_ERRORS.labels(error if error in TOKEN_ERRORS else "other").inc()
