@@ -9,6 +9,7 @@ merging, request re-validation, cookie extraction and hooks. It builds a
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import hashlib
@@ -24,7 +25,7 @@ from opentelemetry import trace
 from requests.models import PreparedRequest
 from requests.structures import CaseInsensitiveDict
 
-from connector import __version__, jsoncodec, metrics
+from connector import __version__, jsoncodec, metrics, spans
 
 from . import access
 from .endpoints import AttioEndpoints
@@ -56,6 +57,15 @@ _READ_POSTS = ("/records/query", "/records/search", "/entries/query", "/v2/sql")
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
 _NETWORK_ERRORS = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
 _TOKEN_RE = re.compile(r"[\x21-\x7e]+")
+
+
+_NO_SPAN = contextlib.nullcontext(trace.INVALID_SPAN)
+
+
+@functools.lru_cache(maxsize=1024)  # endpoint templates, methods and statuses are few
+def _exchange_metrics(endpoint: str, method: str, status: int) -> tuple[Any, Any]:
+    """The latency and request-count children of one (endpoint template, method, status)."""
+    return metrics.ATTIO_LATENCY.labels(endpoint), metrics.ATTIO_REQUESTS.labels(endpoint, method, str(status))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -235,24 +245,26 @@ class AttioClient(AttioEndpoints, EngagementEndpoints, FileEndpoints, ViewEndpoi
         url = urlsplit(prepared.url or "")
         endpoint = metrics.endpoint_template(url.path)
         started = time.perf_counter()
-        # A client span per exchange (the adapter is called directly, so the requests instrumentation cannot see
-        # it); the OpenTelemetry API is a no-op unless tracing is configured.
-        with TRACER.start_as_current_span(f"{prepared.method} {endpoint}", kind=trace.SpanKind.CLIENT, attributes={
-                "http.request.method": prepared.method or "", "url.template": endpoint,
-                "server.address": url.hostname or "", "url.path": url.path}) as span:
+        # A client span per exchange when spans are recorded (the adapter is called directly, so the requests
+        # instrumentation cannot see it); without tracing configured there is nothing to record.
+        span = TRACER.start_as_current_span(f"{prepared.method} {endpoint}", kind=trace.SpanKind.CLIENT, attributes={
+            "http.request.method": prepared.method or "", "url.template": endpoint,
+            "server.address": url.hostname or "", "url.path": url.path}) if spans.recording() else _NO_SPAN
+        with span as current:
             try:
                 resp = adapter.send(prepared, stream=False, timeout=timeout, verify=self.session.verify,
                                     cert=self.session.cert, proxies=self._proxies)
                 resp.content  # noqa: B018 - read now, so a broken body surfaces as a retryable error
             except requests.RequestException as exc:
                 metrics.ATTIO_REQUESTS.labels(endpoint, prepared.method, "network_error").inc()
-                span.set_attribute("error.type", type(exc).__name__)
+                current.set_attribute("error.type", type(exc).__name__)
                 raise
-            span.set_attribute("http.response.status_code", resp.status_code)
+            current.set_attribute("http.response.status_code", resp.status_code)
         elapsed = time.perf_counter() - started
-        metrics.ATTIO_LATENCY.labels(endpoint).observe(elapsed)
+        latency, answered = _exchange_metrics(endpoint, prepared.method or "", resp.status_code)
+        latency.observe(elapsed)
         log.debug("attio %s %s -> %d in %.1f ms", prepared.method, endpoint, resp.status_code, elapsed * 1000)
-        metrics.ATTIO_REQUESTS.labels(endpoint, prepared.method, str(resp.status_code)).inc()
+        answered.inc()
         if resp.status_code == 429:
             metrics.ATTIO_RATE_LIMITED.labels(endpoint).inc()
         return resp

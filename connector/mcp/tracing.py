@@ -9,6 +9,8 @@ from typing import Any, Iterator
 from opentelemetry import trace
 from opentelemetry.propagate import extract
 
+from .. import spans
+
 TRACER = trace.get_tracer("connector.mcp")
 CARRIER_KEYS = ("traceparent", "tracestate", "baggage")
 
@@ -17,7 +19,10 @@ CARRIER_KEYS = ("traceparent", "tracestate", "baggage")
 def request_span(method: str, params: dict[str, Any], meta: dict[str, Any], request_id: Any,
                  session_id: str | None) -> Iterator[Any]:
     """The span of one MCP request (`tools/call search`, `resources/read`, …)."""
-    carrier = {k: meta[k] for k in CARRIER_KEYS if isinstance(meta.get(k), str)}
+    carrier = {k: meta[k] for k in CARRIER_KEYS if isinstance(meta.get(k), str)} if meta else {}
+    if "traceparent" not in carrier and not spans.recording():
+        yield trace.INVALID_SPAN  # nothing to continue and nowhere to send it: the HTTP request's context stands
+        return
     parent = extract(carrier) if "traceparent" in carrier else None
     target = params.get("name") if method in ("tools/call", "prompts/get") else None
     name = f"{method} {target}" if isinstance(target, str) else method
