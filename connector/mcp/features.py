@@ -125,7 +125,7 @@ def screened(ctx: ToolContext, source: str, result: dict[str, Any]) -> dict[str,
 
 def call_tool(ctx: ToolContext, params: Any) -> dict[str, Any]:
     """`tools/call`: unknown tool is a protocol error; everything else an `isError` result."""
-    p = _load(CallParams, params)
+    p = _plain_call(params) or _load(CallParams, params)
     tool = _registry(ctx).tools.get(p["name"])
     if tool is None:
         raise JsonRpcError(INVALID_PARAMS, f"Unknown tool: {p['name']}")
@@ -142,6 +142,18 @@ def call_tool(ctx: ToolContext, params: Any) -> dict[str, Any]:
         raise
     finally:
         metrics.TOOL_CALLS.labels(tool.name, outcome).observe(time.perf_counter() - started)
+
+
+def _plain_call(params: Any) -> dict[str, Any] | None:
+    """Everyday `tools/call` params read at a glance (a non-empty name, arguments an object or null or absent);
+    None sends them through CallParams (tests/unit/test_envelope_fast_path.py checks the two agree)."""
+    if type(params) is not dict:
+        return None
+    name, arguments = params.get("name"), params.get("arguments")
+    if type(name) is not str or not name or not (arguments is None or type(arguments) is dict):
+        return None
+    return {**params, "name": name, "arguments": {} if arguments is None and "arguments" not in params
+            else arguments}
 
 
 def _run_tool(ctx: ToolContext, tool: Any, raw: dict[str, Any]) -> dict[str, Any]:

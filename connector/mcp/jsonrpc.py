@@ -93,6 +93,8 @@ def validate_message(raw: Any) -> dict[str, Any]:
     """Validate one message object; raises JsonRpcError(-32600) naming the problem."""
     if not isinstance(raw, dict):
         raise JsonRpcError(INVALID_REQUEST, "Invalid Request: a message must be a JSON object")
+    if plainly_valid(raw):
+        return raw
     msg_id = raw.get("id") if isinstance(raw.get("id"), (str, int)) and not isinstance(raw.get("id"), bool) else None
     try:
         # Keep unknown members (e.g. a client's extra keys) out of the way, but intact.
@@ -100,6 +102,21 @@ def validate_message(raw: Any) -> dict[str, Any]:
     except ValidationError as exc:
         raise JsonRpcError(INVALID_REQUEST, f"Invalid Request: {_describe(exc.messages)}", id=msg_id) from None
     return raw
+
+
+def plainly_valid(raw: dict[str, Any]) -> bool:
+    """The everyday request or notification, recognised at a glance: `"jsonrpc": "2.0"`, a method of 1-256
+    characters, an id that is a string or an integer if any, params an object if any, no result or error. Every
+    message it accepts MessageSchema accepts (tests/unit/test_envelope_fast_path.py checks that on generated
+    messages); anything else goes through the schema, which also words the errors."""
+    if raw.get("jsonrpc") != "2.0" or "result" in raw or "error" in raw:
+        return False
+    method = raw.get("method")
+    if type(method) is not str or not 0 < len(method) <= 256:
+        return False
+    if "id" in raw and type(raw["id"]) not in (str, int):
+        return False
+    return "params" not in raw or type(raw["params"]) is dict
 
 
 def _describe(messages: Any) -> str:

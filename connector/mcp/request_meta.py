@@ -77,6 +77,9 @@ def load(params: Any) -> RequestMeta:
     if not isinstance(meta, dict):
         raise JsonRpcError(INVALID_PARAMS, "Invalid params: a 2026-07-28 request needs params._meta with "
                            f"{PROTOCOL_VERSION} and {CLIENT_CAPABILITIES}", http_status=400)
+    plain = _plain(meta)
+    if plain is not None:
+        return plain
     try:
         p = _SCHEMA.load(meta)
     except ValidationError as exc:
@@ -84,6 +87,35 @@ def load(params: Any) -> RequestMeta:
                            http_status=400) from None
     return RequestMeta(version=p["version"], capabilities=p["capabilities"], client_info=p.get("client_info") or {},
                        log_level=p.get("log_level"), raw=meta)
+
+
+def _plain(meta: dict[str, Any]) -> RequestMeta | None:
+    """The everyday `_meta` read at a glance (every field of _MetaSchema present or not, of its type and length);
+    None sends it through the schema, which also words the errors. tests/unit/test_envelope_fast_path.py checks
+    on generated metadata that this accepts nothing the schema refuses and reads what the schema reads."""
+    version, capabilities = meta.get(PROTOCOL_VERSION), meta.get(CLIENT_CAPABILITIES)
+    if type(version) is not str or not 0 < len(version) <= 64 or type(capabilities) is not dict:
+        return None
+    info = meta.get(CLIENT_INFO, _ABSENT)
+    if info is not _ABSENT and not (type(info) is dict and type(info.get("name")) is str and len(info["name"]) <= 256
+                                    and _short_str(info, "version", 256)):
+        return None
+    level = meta.get(LOG_LEVEL, _ABSENT)
+    if level is not _ABSENT and level not in LOG_LEVELS or not (_short_str(meta, "traceparent", 256)
+                                                                and _short_str(meta, "tracestate", 512)):
+        return None
+    return RequestMeta(version=version, capabilities=capabilities,
+                       client_info=dict(info) if info is not _ABSENT else {},
+                       log_level=None if level is _ABSENT else level, raw=meta)
+
+
+_ABSENT = object()
+
+
+def _short_str(mapping: dict[str, Any], key: str, limit: int) -> bool:
+    """True when `key` is absent or a string of at most `limit` characters."""
+    value = mapping.get(key, _ABSENT)
+    return value is _ABSENT or type(value) is str and len(value) <= limit
 
 
 def unsupported_version(requested: str) -> JsonRpcError:
