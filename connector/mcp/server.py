@@ -198,10 +198,9 @@ class McpServer:
                           meta=request_meta.raw, confirmations=self.confirmations, request_meta=request_meta,
                           changes=self.changes, registry=self.registry)
         if method in mrtr.SUPPORTED_METHODS:
-            bound = mrtr.binding(method, params, caller)
-            try:
-                ctx.state = self.request_states.open(params["requestState"], bound) if "requestState" in params \
-                    else {}
+            try:  # the binding (two digests) only when there is a state to open
+                ctx.state = self.request_states.open(params["requestState"], mrtr.binding(method, params, caller)) \
+                    if "requestState" in params else {}
                 responses = mrtr.load_responses(params.get("inputResponses"))
             except JsonRpcError as exc:
                 exc.id = req_id
