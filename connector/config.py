@@ -136,7 +136,7 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "CONFIRMATION_TTL_SECONDS": (_int(30, 3600), 300),
     "ALLOWED_ORIGINS": (_list, []),
     "ALLOWED_HOSTS": (_list, None),
-    "CACHE_TTL_SECONDS": (_int(0, 86400), 60),
+    "CACHE_TTL_SECONDS": (_int(0, 86400), 30),  # what a 2026 result says private reads stay good for
     "REDIS_URL": (_str, None),
     # Connect and read timeout of every Redis command: a dead or black-holed Redis answers 503 this fast.
     "REDIS_SOCKET_TIMEOUT": (_float(0.1, 30), 2.0),
@@ -154,6 +154,9 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "INSTANCE_PATH": (_abspath, None),
     "AUTH_DISABLED": (_bool, False),
     "ACCESS_TOKEN_TTL": (_int(60, 86400), 3600),
+    # How long a worker may go on accepting a verified access token without asking the OAuth store again
+    # (connector/auth/verified.py): the bound on how late a revocation made elsewhere takes effect; 0 turns it off.
+    "TOKEN_CACHE_SECONDS": (_float(0, 5), 5.0),
     "REFRESH_TOKEN_TTL": (_int(300, 365 * 86400), 30 * 86400),
     "AUTH_CODE_TTL": (_int(30, 600), 300),
     "DCR_CLIENT_TTL_DAYS": (_int(0, 3650), 90),

@@ -43,6 +43,11 @@ class AttioServices:
         self._lock = threading.Lock()
         self._ttl = 60
         self._local: dict[str, tuple[float, Any]] = {}
+        # Per tenant, the stamp of the last write this worker saw (forget() draws it from one counter, so a
+        # stamp never repeats), and the values derived from cached reads.
+        self._writes: dict[str, int] = {}
+        self._write_seq = 0
+        self._derived: dict[str, tuple[int, tuple[Any, ...], Any]] = {}
         self.cache_stats = {"hits": 0, "misses": 0}
         self._bypass_logged = float("-inf")
 
@@ -86,10 +91,11 @@ class AttioServices:
 
     def cached(self, caller: Any, key: str, produce: Callable[[], Any], ttl: int | None = None) -> Any:
         """`produce()` once per TTL per tenant; the key carries the credential's fingerprint."""
-        if self.cache is None or (ttl if ttl is not None else self._ttl) == 0:
+        lifetime = ttl if ttl is not None else self._ttl
+        if self.cache is None or lifetime == 0:
             return produce()
-        token = self.token_for(caller) or "-"
-        full = f"attio:{fingerprint(token)}:{key}"
+        tenant = fingerprint(self.token_for(caller) or "-")
+        full = f"attio:{tenant}:{key}"
         # A few seconds in worker memory in front of the shared cache: the hot path reads the same
         # workspace facts on every call, and a Redis round trip (or SimpleCache's pickling) each time adds up.
         now = time.monotonic()
@@ -101,14 +107,41 @@ class AttioServices:
         if value is None:
             self._count("misses")
             log.debug("cache miss %s", key)
+            written = self._writes.get(tenant, 0)
             value = produce()
-            self._shared(self.cache.set, full, value, timeout=ttl if ttl is not None else self._ttl)
+            if self._writes.get(tenant, 0) != written:
+                # A write of this tenant finished while Attio was read: what came back may predate it, so it
+                # is not kept (the next read asks Attio again).
+                return value
+            self._shared(self.cache.set, full, value, timeout=lifetime)
         else:
             self._count("hits")
             log.debug("cache hit %s", key)
         if len(self._local) > LOCAL_ENTRIES:
             self._local.clear()
-        self._local[full] = (now + min(LOCAL_TTL, ttl if ttl is not None else self._ttl), value)
+        self._local[full] = (now + min(LOCAL_TTL, lifetime), value)
+        return value
+
+    def derived(self, caller: Any, key: str, inputs: tuple[Any, ...], produce: Callable[[], Any]) -> Any:
+        """A value computed from cached reads (a record's rendering), kept in this worker while it is still what
+        `produce()` would make: while each of `inputs` is the very object `cached` handed out for it and no
+        write of this tenant went through this worker since. `cached` hands out a fresh object when its entry
+        expires in worker memory (after LOCAL_TTL at most) or a write drops it, so a derived value never
+        outlives its inputs by more than that. Nothing is kept when caching is off."""
+        if self.cache is None or self._ttl == 0:
+            return produce()
+        tenant = fingerprint(self.token_for(caller) or "-")
+        full = f"{tenant}:{key}"
+        written = self._writes.get(tenant, 0)
+        hit = self._derived.get(full)
+        if (hit is not None and hit[0] == written and len(hit[1]) == len(inputs)
+                and all(kept is given for kept, given in zip(hit[1], inputs))):
+            return hit[2]
+        value = produce()
+        if self._writes.get(tenant, 0) == written:  # else it may already be out of date
+            if len(self._derived) > LOCAL_ENTRIES:
+                self._derived.clear()
+            self._derived[full] = (written, inputs, value)
         return value
 
     def _count(self, outcome: str) -> None:
@@ -121,8 +154,15 @@ class AttioServices:
         return fingerprint(self.token_for(caller) or "-")
 
     def forget(self, caller: Any, key: str) -> None:
-        """Drop one cached entry for the caller's tenant (after a write)."""
-        full = f"attio:{fingerprint(self.token_for(caller) or '-')}:{key}"
+        """Drop one cached entry for the caller's tenant (after a write); what this worker derived from the
+        tenant's reads goes with it, and a read of the tenant under way is not kept."""
+        tenant = fingerprint(self.token_for(caller) or "-")
+        full = f"attio:{tenant}:{key}"
+        if len(self._writes) > LOCAL_ENTRIES:
+            self._writes.clear()  # a stamp read before this no longer matches: nothing read meanwhile is kept
+            self._derived.clear()
+        self._write_seq += 1
+        self._writes[tenant] = self._write_seq
         self._local.pop(full, None)
         if self.cache is not None:
             self._shared(self.cache.delete, full)

@@ -92,9 +92,21 @@ def record_key(obj: str, record_id: str) -> str:
     return f"rec:{obj}:{record_id}"
 
 
+def notes_key(obj: str, record_id: str) -> str:
+    """The tenant-cache key of a record's latest notes (`fetch` shows them; invalidated by every note write)."""
+    return f"notes:{obj}:{record_id}"
+
+
 def forget_record(ctx: ToolContext, obj: str, record_id: str) -> None:
-    """Drop a written record's cached reads so the next read sees the write."""
+    """Drop a written record's cached reads so the next read sees the write (its notes too: a merge moves them,
+    a delete ends them)."""
     ctx.services.forget(ctx.caller, record_key(obj, record_id))
+    ctx.services.forget(ctx.caller, notes_key(obj, record_id))
+
+
+def forget_notes(ctx: ToolContext, obj: str, record_id: str) -> None:
+    """Drop a record's cached notes after a note on it was created, changed or deleted."""
+    ctx.services.forget(ctx.caller, notes_key(obj, record_id))
 
 
 def object_schema(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from ..attio.errors import AttioNotFound
 from ..mcp.context import ToolContext
 from ..mcp.registry import Registry, Tool, ToolError, ToolResult
 from .activity import actor_name, indent, one_line, when
-from .common import DESTRUCTIVE, IDEMPOTENT_WRITE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, check_uuid, no_such, result
+from .common import (DESTRUCTIVE, IDEMPOTENT_WRITE, READ, READ_SCOPE, WRITE, WRITE_SCOPE, check_uuid, forget_notes,
+                     no_such, notes_key, result)
 from .paging import ATTIO_PAGE_MAX, PageArgs, decode_cursor, fetch_capped, page_fields
 from .readback import described, DIFFERENCES, differences_text, field_difference
 from .records.view import REF_SCHEMA, RecordLabels, check_object, load_id, not_found, ref_text
@@ -17,6 +18,7 @@ from .records.view import REF_SCHEMA, RecordLabels, check_object, load_id, not_f
 # -- notes ----------------------------------------------------------------------------------
 
 NOTE_IDS = "list_notes shows current note ids."
+RECENT = 10  # the latest notes `fetch` shows with a record
 NOTE_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "string"}, "title": {"type": "string"}, "record": REF_SCHEMA,
     "author": {"type": "string"}, "created_at": {"type": "string"}, "content": {"type": "string"}},
@@ -117,6 +119,19 @@ def _written(ctx: ToolContext, answer: dict[str, Any], sent: dict[str, Any], lab
                   f"{head}\n{_note_text(note)}" + (f"\n{said}" if said else ""))
 
 
+def recent(ctx: ToolContext, obj: str, rid: str) -> list[dict[str, Any]]:
+    """A record's latest notes (what `fetch` shows), through the tenant cache: every note write through the
+    connector drops them (`forget_notes`), as does a write that merges or deletes the record."""
+    return ctx.services.cached(ctx.caller, notes_key(obj, rid),
+                               lambda: ctx.attio.list_notes(parent_object=obj, parent_record_id=rid, limit=RECENT))
+
+
+def _forget_parent(ctx: ToolContext, note: dict[str, Any]) -> None:
+    """Drop the cached notes of the record a note is on."""
+    if note.get("parent_object") and note.get("parent_record_id"):
+        forget_notes(ctx, note["parent_object"], note["parent_record_id"])
+
+
 def list_notes(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Notes of one record, of one object, or of the whole workspace."""
     offset, limit, labels = decode_cursor(args["cursor"]), args["limit"], RecordLabels(ctx)
@@ -147,6 +162,8 @@ def create_note(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         created = ctx.attio.create_note(obj, rid, args["title"], args["content"], format=args["format"])
     except AttioNotFound:
         raise not_found(obj, rid) from None
+    finally:
+        forget_notes(ctx, obj, rid)  # also when the answer was lost: the note may exist all the same
     return _written(ctx, created, args, labels, "Created.")
 
 
@@ -160,6 +177,7 @@ def update_note(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         updated = ctx.attio.update_note(nid, format=args["format"] if "content" in args else None, **change)
     except AttioNotFound:
         raise no_such("note", nid, NOTE_IDS) from None
+    _forget_parent(ctx, updated)
     return _written(ctx, updated, {**change, "format": args["format"]}, RecordLabels(ctx), "Updated.")
 
 
@@ -167,10 +185,14 @@ def delete_note(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     """Delete one note once the user has confirmed it (read first, so both say what is deleted)."""
     nid = check_uuid(args["note_id"], "note_id")
     try:
-        note = _note(ctx, ctx.attio.get_note(nid), RecordLabels(ctx))
+        stored = ctx.attio.get_note(nid)
+        note = _note(ctx, stored, RecordLabels(ctx))
         ctx.confirm(f'Permanently delete the note "{one_line(note["title"])}" on '
                     f"{ref_text(note['record'])} (note id {nid}). This cannot be undone.")
-        ctx.attio.delete_note(nid)
+        try:
+            ctx.attio.delete_note(nid)
+        finally:
+            _forget_parent(ctx, stored)
     except AttioNotFound:
         raise no_such("note", nid, NOTE_IDS, already=True) from None
     return result(ctx, {"deleted": True, "note": note}, "Deleted.\n" + _note_text(note))

@@ -10,8 +10,9 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from ..mcp.context import ToolContext
+from ..mcp.features import compact_json
 from ..mcp.registry import Registry, Tool, ToolResult
-from . import workspace
+from . import notes, workspace
 from .common import READ, parse_record_id, result
 from .records import view
 
@@ -70,23 +71,35 @@ def search(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
 
 
 def fetch(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
-    """The full text of one record, with its notes."""
+    """The full text of one record, with its notes.
+
+    Served from the tenant cache when it can be: the record and its latest notes are cached reads that the
+    connector's writes drop, and the rendered result is derived from them (kept while they are unchanged)."""
     obj, rid = parse_record_id(args["id"])
     ctx.progress(0, 2, "Reading the record")
     record, title, text = view.document(ctx, obj, rid)
     ctx.progress(1, 2, "Reading notes")
-    notes = ctx.attio.list_notes(parent_object=obj, parent_record_id=rid, limit=10)
-    if notes:
+    latest = notes.recent(ctx, obj, rid)
+    space = workspace.workspace(ctx)
+    structured, body = ctx.services.derived(ctx.caller, f"fetch:{obj}:{rid}", (record, text, latest, space),
+                                            lambda: _fetched(ctx, obj, rid, record, title, text, latest, space))
+    ctx.progress(2, 2, "Done")
+    return result(ctx, dict(structured), body)
+
+
+def _fetched(ctx: ToolContext, obj: str, rid: str, record: dict[str, Any], title: str, text: str,
+             latest: list[dict[str, Any]], space: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """fetch's result (structured, and as the JSON text OpenAI's contract asks for) from what was read."""
+    if latest:
         text += "\n\nNotes:\n" + "\n\n".join(
             f"- {n.get('title') or 'Untitled'} ({(n.get('created_at') or '')[:10]})\n  "
-            + (n.get("content_plaintext") or "").strip().replace("\n", "\n  ") for n in notes)
-    slug = workspace.workspace(ctx).get("workspace_slug", "")
-    metadata = {"object": obj, "record_id": rid, "workspace": slug}
+            + (n.get("content_plaintext") or "").strip().replace("\n", "\n  ") for n in latest)
+    metadata = {"object": obj, "record_id": rid, "workspace": space.get("workspace_slug", "")}
     if ctx.services.mode == "demo":
         metadata["source"] = "demo workspace (sample data)"
-    ctx.progress(2, 2, "Done")
-    return result(ctx, {"id": f"{obj}:{rid}", "title": title, "text": text, "url": view.url(ctx, obj, rid, record),
-                        "metadata": metadata})
+    structured = {"id": f"{obj}:{rid}", "title": title, "text": text, "url": view.url(ctx, obj, rid, record),
+                  "metadata": metadata}
+    return structured, compact_json(structured)
 
 
 def register(registry: Registry) -> None:

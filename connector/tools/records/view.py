@@ -187,8 +187,16 @@ def summary_text(ctx: ToolContext, summary: dict[str, Any], heading: str | None 
 
 
 def document(ctx: ToolContext, obj: str, rid: str) -> tuple[dict[str, Any], str, str]:
-    """One record as a readable document (fetch, the record resource, prompts): (record, title, text)."""
+    """One record as a readable document (fetch, the record resource, prompts): (record, title, text).
+
+    The rendering is derived from the cached record and workspace facts and kept with them (`derived`): it is
+    made again when one of them is read anew or a write of the tenant (a referenced record's name) passes."""
     record = load(ctx, obj, rid)
-    text = render_record(record, obj, singular=workspace.singular(ctx, obj),
-                         attribute_titles=workspace.attribute_titles(ctx, obj), resolve=resolver(ctx))
-    return record, record_title(record, obj), text
+    facts = (record, workspace.objects(ctx), workspace.attribute_titles(ctx, obj), workspace.members(ctx))
+
+    def render() -> tuple[str, str]:
+        text = render_record(record, obj, singular=workspace.singular(ctx, obj),
+                             attribute_titles=workspace.attribute_titles(ctx, obj), resolve=resolver(ctx))
+        return record_title(record, obj), text
+    name, text = ctx.services.derived(ctx.caller, f"doc:{obj}:{rid}", facts, render)
+    return record, name, text
