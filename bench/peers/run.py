@@ -27,6 +27,7 @@ from typing import Any, Callable
 from ..run import (MCP_HEADERS, Gunicorn, Load, check_once, free_port, http_call, mcp_session, run_python,
                    server_env, tool_call_body)
 from ..sections import write_section
+from .plot import plot
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -202,7 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         demo.stop()
     results = {key: summarize(runs) for key, runs in raw.items()}
-    write_section(args.output, *SECTION, render(results, args))
+    figure = args.output.parent / "img" / "peers.png"
+    plot(results, {t.key: t.label for t in targets}, figure,
+         f"{args.rounds} alternating rounds x {args.duration:g} s, {args.concurrency} connections, one core per server")
+    section = render(results, args) + f"\n\n![calls/s per target, search and fetch](img/{figure.name})"
+    write_section(args.output, *SECTION, section)
     print(f"wrote the peers section of {args.output}")
     return 0
 
