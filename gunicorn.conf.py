@@ -28,7 +28,10 @@ max_requests = int(os.environ.get("MAX_REQUESTS", "0"))
 max_requests_jitter = int(os.environ.get("MAX_REQUESTS_JITTER", "0"))
 # Imports after the gevent worker patches; preloading would import requests/ssl unpatched.
 preload_app = False
-accesslog = os.environ.get("ACCESS_LOG", "-")
+# "off" (or /dev/null) turns the access log off altogether: gunicorn then formats no line at all, which it still
+# does for every request when the target is /dev/null (behind a proxy or router that logs requests, use off).
+_access = os.environ.get("ACCESS_LOG", "-").strip()
+accesslog = None if _access.lower() in ("off", "none", "/dev/null") else _access
 # %(U)s is the path without the query string: /messages?sessionId=… never reaches the log.
 # The request id (X-Request-ID, echoed by the app) ends the line, tying it to the app's lines of that request.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s" rid=%({x-request-id}o)s'
