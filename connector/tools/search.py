@@ -59,13 +59,14 @@ def search(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     hits = ctx.attio.search_records(query, list(SEARCH_OBJECTS), limit=SEARCH_LIMIT)
     ctx.progress(1, 2, f"{len(hits)} matches")
     results = []
+    link = view.linker(ctx) if hits else None
     for hit in hits:
         obj = hit.get("object_slug") or ""
         rid = (hit.get("id") or {}).get("record_id")
         if not obj or not rid:
             continue
         title = (hit.get("record_text") or "").strip() or f"{workspace.singular(ctx, obj)} {rid}"
-        results.append({"id": f"{obj}:{rid}", "title": title, "url": view.url(ctx, obj, rid)})
+        results.append({"id": f"{obj}:{rid}", "title": title, "url": link(obj, rid)})  # type: ignore[misc]
     ctx.progress(2, 2, "Done")
     return result(ctx, {"results": results})
 

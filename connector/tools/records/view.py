@@ -102,6 +102,19 @@ def url(ctx: ToolContext, obj: str, rid: str, record: dict[str, Any] | None = No
     return record_url(slug, obj, rid, workspace.singular(ctx, obj))
 
 
+def linker(ctx: ToolContext) -> Callable[[str, str], str]:
+    """`url` for many records of one call: the workspace slug and the object nouns are looked up once."""
+    slug = workspace.workspace(ctx).get("workspace_slug", "")
+    nouns: dict[str, str] = {}
+
+    def link(obj: str, rid: str) -> str:
+        noun = nouns.get(obj)
+        if noun is None:
+            noun = nouns[obj] = workspace.singular(ctx, obj)
+        return record_url(slug, obj, rid, noun)
+    return link
+
+
 def resolver(ctx: ToolContext) -> Callable[[str, str], str | None]:
     """Names referenced records (up to MAX_RESOLVED, cached) and workspace members."""
     members = workspace.member_names(ctx)
