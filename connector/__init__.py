@@ -15,11 +15,12 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     phase on Heroku/Render/Compose, and once in gunicorn's `on_starting` before workers fork).
     """
     from .config import load_settings
+    from .flaskapp import ConnectorFlask
     from .ops.logs import init_logging
     from .sessionless import NoSessions
 
     settings = load_settings(environ, config)
-    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app = ConnectorFlask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.session_interface = NoSessions()
     app.config.update(settings)
     keep_generated_secret(app)

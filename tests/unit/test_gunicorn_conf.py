@@ -9,8 +9,9 @@ import pytest
 CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
 
 
-@pytest.mark.parametrize(("value", "expected"), [(None, "-"), ("-", "-"), ("/var/log/access.log", "/var/log/access.log"),
-                                                 ("off", None), ("OFF", None), ("/dev/null", None), ("none", None)])
+@pytest.mark.parametrize(("value", "expected"), [
+    (None, "-"), ("-", "-"), ("/var/log/access.log", "/var/log/access.log"),
+    ("off", None), ("OFF", None), ("/dev/null", None), ("none", None)])
 def test_access_log_target_or_off(monkeypatch, value, expected):
     if value is None:
         monkeypatch.delenv("ACCESS_LOG", raising=False)
