@@ -9,19 +9,21 @@ surrogates, other types) is encoded by `json`. Neutral: knows no HTTP and no pro
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
 
-_LONG_NUMBER = re.compile(rb"\d{19}")  # may not fit in 64 bits: orjson would read it as a double
+# A run of 19 digits may not fit in 64 bits, and orjson would read such a number as a double. Found by mapping every
+# digit to "0" and everything else to " " and looking for 19 zeros: two C passes (a regex took 15 times as long).
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
+_LONG_RUN = b"0" * 19
 
 
 def loads(data: bytes | str) -> Any:
     """Parse JSON; `ValueError` (a `json.JSONDecodeError`) when it is not JSON. Deep nesting may raise
     RecursionError, as with `json.loads`."""
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    if not _LONG_NUMBER.search(raw):
+    if _LONG_RUN not in raw.translate(_DIGITS_ONLY):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
