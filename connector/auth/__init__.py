@@ -17,6 +17,8 @@ def init_auth(app: Flask) -> None:
     from ..extensions import db, oauth
     from . import resource
     from .ratelimit import init_limits
+    from .revocation_feed import init_feed
+    from .verified import VerifiedTokens
 
     db.init_app(app)
     cfg = app.config
@@ -26,6 +28,10 @@ def init_auth(app: Flask) -> None:
                                                     cfg["ENCRYPTION_KEYS"])
     oauth.init_app(app)
     init_limits(app)
+    # Verified access tokens, remembered a few seconds per worker; revocations evict them (through Redis in
+    # every worker with REDIS_URL), so they exist even with AUTH_DISABLED (the CLI and the OAuth routes revoke).
+    verified = app.extensions["verified_tokens"] = VerifiedTokens(cfg["TOKEN_CACHE_SECONDS"])
+    init_feed(app, verified, app.extensions["keyring"].peppers[0])
     mcp = app.extensions["mcp"]
     if cfg["AUTH_DISABLED"]:
         return

@@ -5,6 +5,10 @@ together with /messages), so a token obtained for one transport cannot be replay
 
 401 carries `WWW-Authenticate: Bearer resource_metadata="…"` (with `error=` only when a token
 was sent); a token without the needed scope gets 403 `insufficient_scope` naming it.
+
+A token found valid is remembered for a few seconds (connector.auth.verified: never past its expiry, evicted at
+once by a revocation in this worker, or in any worker through Redis), so an MCP session's calls do not each
+query the OAuth store.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from ..identity import Caller
 from ..web import json_response
 from . import credentials, store
 from .models import Grant, UpstreamCredential, aware
+from .verified import Verified, VerifiedTokens
 
 
 def _is_sse(request: Request) -> bool:
@@ -59,6 +64,31 @@ def authenticate(request: Request) -> Caller | Response:
     value = value.strip()
     if scheme.lower() != "bearer" or not value:
         return challenge(request, 401, "invalid_token", "The Authorization header must be 'Bearer <token>'")
+    cache: VerifiedTokens = current_app.extensions["verified_tokens"]
+    digest = store.keyring().digest(value)
+    verified = cache.get(digest) if cache.enabled else None
+    if verified is None:
+        generation = cache.generation
+        looked_up = _look_up(request, value)
+        if isinstance(looked_up, Response):
+            return looked_up
+        verified = looked_up
+        cache.put(digest, verified, generation)
+        current_app.extensions["revocation_feed"].start()
+    # Checked on every use, the cached ones too: the audience depends on the endpoint.
+    expected = endpoint_resource(request)
+    if verified.resource != expected:
+        return challenge(request, 401, "invalid_token",
+                         f"The access token was issued for another resource; this endpoint is {expected}")
+    caller = _caller(verified)
+    if caller is None:
+        return challenge(request, 401, "invalid_token", "The Attio connection behind this token is gone; reconnect")
+    return caller
+
+
+def _look_up(request: Request, value: str) -> Verified | Response:
+    """The token, its grant and (attio_oauth) its Attio credential from the store: what they establish, or the
+    refusal."""
     token = store.find_token(access=value)
     now = datetime.now(timezone.utc)
     if token is None or token.revoked_at is not None or aware(token.access_expires_at) <= now:
@@ -74,18 +104,31 @@ def authenticate(request: Request) -> Caller | Response:
     scopes = frozenset(token.scope.split())
     if "attio:read" not in scopes:
         return challenge(request, 403, "insufficient_scope", "attio:read is required", scope="attio:read")
-    credential, on_rejected = None, None
+    credential_id, ciphertext = None, None
     if current_app.config["MODE"] == "attio_oauth":
         cred = session.get(UpstreamCredential, grant.upstream_credential_id) if grant.upstream_credential_id else None
-        credential = store.keyring().decrypt(cred.ciphertext) if cred and cred.ciphertext and \
-            cred.status == "active" else None
-        if not credential:
+        if cred is None or not cred.ciphertext or cred.status != "active" or \
+                store.keyring().decrypt(cred.ciphertext) is None:
             return challenge(request, 401, "invalid_token", "The Attio connection behind this token is gone; reconnect")
-        on_rejected = _attio_rejected(current_app._get_current_object(), cred.id)
+        credential_id, ciphertext = cred.id, cred.ciphertext
     # The tool (and its Attio calls) or the stream runs next: give the pooled connection back first.
     store.db().release()
-    return Caller(subject=token.subject, scopes=scopes, credential=credential, client_id=token.client_id,
-                  on_upstream_unauthorized=on_rejected)
+    return Verified(subject=token.subject, client_id=token.client_id, grant_id=token.grant_id, scopes=scopes,
+                    resource=token.resource, expires_at=aware(token.access_expires_at).timestamp(),
+                    credential_id=credential_id, ciphertext=ciphertext)
+
+
+def _caller(verified: Verified) -> Caller | None:
+    """A fresh Caller for this request; the Attio credential (attio_oauth) is decrypted for it alone (None when no
+    configured key opens it any more)."""
+    credential, on_rejected = None, None
+    if verified.credential_id is not None and verified.ciphertext is not None:
+        credential = store.keyring().decrypt(verified.ciphertext)
+        if credential is None:
+            return None
+        on_rejected = _attio_rejected(current_app._get_current_object(), verified.credential_id)
+    return Caller(subject=verified.subject, scopes=verified.scopes, credential=credential,
+                  client_id=verified.client_id, on_upstream_unauthorized=on_rejected)
 
 
 def _attio_rejected(app: Flask, credential_id: str) -> Callable[[], None]:

@@ -67,6 +67,8 @@ def revoke_grant(grant_id: str, reason: str) -> None:
                     .values(revoked_at=now, revoked_reason=reason))
     session.execute(update(Token).where(Token.grant_id == grant_id, Token.revoked_at.is_(None)).values(revoked_at=now))
     session.commit()
+    # Committed: no worker may go on accepting the grant's tokens from memory (connector.auth.verified).
+    current_app.extensions["revocation_feed"].announce([grant_id])
     credential_id = session.execute(select(Grant.upstream_credential_id).where(Grant.id == grant_id)).scalar()
     credentials.retire_unused([credential_id], reason)
 

@@ -353,6 +353,16 @@ def set_columns(app: Flask, model: Any, *where: Any, **values: Any) -> int:
         return changed
 
 
+def forget_verified_tokens(app: Flask) -> None:
+    """Empty the worker's memory of verified access tokens (connector.auth.verified).
+
+    A row edited by hand is honoured within TOKEN_CACHE_SECONDS, not at once: the worker may still remember the
+    token it verified a moment ago (tests/oauth/test_token_cache.py proves that bound). Tests about what an edited
+    row means call this after editing it, standing for that bound having passed.
+    """
+    app.extensions["verified_tokens"].clear()
+
+
 def sqlite_path(app: Flask) -> str:
     """The file behind a sqlite:/// DATABASE_URL."""
     url = app.config["DATABASE_URL"]

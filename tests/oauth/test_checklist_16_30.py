@@ -27,7 +27,7 @@ from tests.conftest import _admin, need
 
 from .flow import (
     ISSUER, LOOPBACK_REDIRECT, MCP_HEADERS, MCP_RESOURCE, REDIRECT, authorize_params, authorize_url, authorized,
-    bearer, client_at, code_at, decide, dump_sqlite, error_of, exchange, get_code, live_tokens,
+    bearer, client_at, code_at, decide, dump_sqlite, error_of, exchange, forget_verified_tokens, get_code, live_tokens,
     location_base, location_query, mcp_initialize, mcp_session, open_consent, pkce_pair, refresh, register, rows,
     s256, set_columns, tokens_at, tool_call,
 )
@@ -288,6 +288,7 @@ def test_19_audience_bound_tokens_and_invalid_target(make_oauth_app, tmp_path):
 
     # A token without an audience.
     assert set_columns(ours, Token, Token.client_id == reg["client_id"], resource="") == 1
+    forget_verified_tokens(ours)  # the edit stands for a token issued without one, not a change to a live token
     resp = mcp_initialize(browser, tokens["access_token"])
     assert resp.status_code == 401
     assert _challenge_params(resp.headers["WWW-Authenticate"])["error"] == "invalid_token"
@@ -398,6 +399,7 @@ def test_22_expired_and_revoked_tokens_get_invalid_token(app, client, public_cli
     with app.app_context():
         digest = app.extensions["keyring"].digest(expired["access_token"])
     assert set_columns(app, Token, Token.access_hash == digest, access_expires_at=_ago()) == 1
+    forget_verified_tokens(app)  # a hand-edited expiry, unlike a real one, is seen within TOKEN_CACHE_SECONDS
     assert _revoke(client, revoked["refresh_token"], cid).status_code == 200
     for tokens in (expired, revoked):
         resp = mcp_initialize(client, tokens["access_token"])
