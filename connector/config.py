@@ -157,9 +157,6 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     # How long a worker may go on accepting a verified access token without asking the OAuth store again
     # (connector/auth/verified.py): the bound on how late a revocation made elsewhere takes effect; 0 turns it off.
     "TOKEN_CACHE_SECONDS": (_float(0, 5), 5.0),
-    # How long a worker may go on accepting a verified access token without asking the OAuth store again
-    # (connector/auth/verified.py): the bound on how late a revocation made elsewhere takes effect; 0 turns it off.
-    "TOKEN_CACHE_SECONDS": (_float(0, 5), 5.0),
     "REFRESH_TOKEN_TTL": (_int(300, 365 * 86400), 30 * 86400),
     "AUTH_CODE_TTL": (_int(30, 600), 300),
     "DCR_CLIENT_TTL_DAYS": (_int(0, 3650), 90),
