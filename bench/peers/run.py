@@ -27,6 +27,7 @@ from typing import Any, Callable
 from ..run import (MCP_HEADERS, Gunicorn, Load, check_once, free_port, http_call, mcp_session, run_python,
                    server_env, tool_call_body)
 from ..sections import write_section
+from .auth import AuthedGunicorn, authed_session_load, with_bearer
 from .plot import plot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,6 +109,9 @@ TARGETS = [
     Target("ours-2025", "connector, 2025-11-25 session", lambda env, d: Gunicorn("wsgi:app", env, d), _session_load),
     Target("ours-2026", "connector, 2026-07-28 stateless", lambda env, d: Gunicorn("wsgi:app", env, d),
            lambda s, n, a, e: modern_load(s.url, n, a, e)),
+    Target("ours-2025-auth", "connector, 2025-11-25 session, auth on", AuthedGunicorn, authed_session_load),
+    Target("ours-2026-auth", "connector, 2026-07-28 stateless, auth on", AuthedGunicorn,
+           lambda s, n, a, e: with_bearer(modern_load(s.url, n, a, e), s)),
     Target("sdk", "official SDK server (mcp 2.3, uvicorn)", SdkPeer, _session_load),
     Target("bare", "bare Flask route (urllib3)", lambda env, d: Gunicorn("bench.bare_app:app", env, d), _bare_load),
 ]
@@ -140,7 +144,8 @@ def render(results: dict[tuple[str, str], dict[str, Any]], args: argparse.Namesp
              f"Written by `bench/peers/run.py` on {time.strftime('%Y-%m-%d')}: {args.rounds} alternating rounds, "
              f"{args.duration:g} s each after {args.warmup:g} s of warm-up, {args.concurrency} concurrent "
              "keep-alive connections; each server one process pinned to core 0, the load generator and the fake "
-             "Attio on core 1; auth off.", "",
+             "Attio on core 1; auth off, except the targets marked auth on (a bearer token obtained through the "
+             "real OAuth flow, checked on every request; the OAuth store on SQLite).", "",
              "| tool | target | calls/s (median) | range | p50 ms | p99 ms | errors |",
              "| --- | --- | ---: | --- | ---: | ---: | ---: |"]
     for tool in ("search", "fetch"):
@@ -157,6 +162,13 @@ def render(results: dict[tuple[str, str], dict[str, Any]], args: argparse.Namesp
                 ratio = ours["median"] / sdk["median"]
                 lines.append(f"| `{tool}` throughput, {era} / official SDK server | ≥ 1.3× | {ratio:.2f}× "
                              f"({'met' if ratio >= 1.3 else 'not met'}) |")
+    for tool in ("search", "fetch"):
+        for era in ("ours-2025", "ours-2026"):
+            on, off = results.get((tool, f"{era}-auth")), results.get((tool, era))
+            if on and off:
+                ratio = on["median"] / off["median"]
+                lines.append(f"| `{tool}` throughput, {era}: auth on / auth off | ≥ 0.9× (≤ 10 % loss) | {ratio:.2f}× "
+                             f"({'met' if ratio >= 0.9 else 'not met'}) |")
     ours, bare = results.get(("search", "ours-2025")), results.get(("search", "bare"))
     if ours and bare:
         ratio = ours["median"] / bare["median"]

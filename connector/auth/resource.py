@@ -54,7 +54,7 @@ def challenge(request: Request, status: int, error: str | None, description: str
 
 def authenticate(request: Request) -> Caller | Response:
     """The caller behind a valid bearer token, or the refusal."""
-    if "access_token" in request.args:
+    if request.query_string and "access_token" in request.args:  # MCP requests rarely have a query to parse
         # Tokens in URLs leak into logs and referrers; refuse even a valid one.
         return challenge(request, 401, "invalid_request", "Send the token in the Authorization header, not the URL")
     header = request.headers.get("Authorization", "")

@@ -23,13 +23,25 @@ def keyring() -> Keyring:
     return current_app.extensions["keyring"]
 
 
+# Issuers by (scheme, Host) when PUBLIC_URL is unset: werkzeug's host_url costs tens of µs, and every
+# authenticated MCP call needs the issuer (its endpoint's resource). Hosts are few (ALLOWED_HOSTS); bounded anyway.
+_ISSUERS: dict[tuple[str, str], str] = {}
+_MAX_ISSUERS = 64
+
+
 def issuer() -> str:
     """Our issuer: PUBLIC_URL, or (local use) the URL this request came in on."""
     public = current_app.config["PUBLIC_URL"]
     if public:
         return public
     if has_request_context():
-        return request.host_url.rstrip("/")
+        key = (request.scheme, request.host)
+        found = _ISSUERS.get(key)
+        if found is None:
+            if len(_ISSUERS) >= _MAX_ISSUERS:
+                _ISSUERS.clear()
+            found = _ISSUERS[key] = request.host_url.rstrip("/")
+        return found
     return "http://127.0.0.1:8000"
 
 
