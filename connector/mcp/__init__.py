@@ -10,7 +10,7 @@ from flask import Flask, Request, Response
 from .admission import SessionRate
 from .confirmation import Confirmations
 from .context import Caller
-from .http_common import StreamGate
+from .stream_gate import StreamGate
 from .mrtr import RequestStates
 from .subscriptions import ChangeFeed
 from .tasks import EXTENSION as TASKS_EXTENSION, MemoryTaskStore, RedisTaskStore, TaskManager
@@ -30,7 +30,7 @@ class McpExtension:
         self.sessions: Any = None
         self.new_sessions = SessionRate(None, "memory://")
         self.gate: StreamGate | None = None
-        self.keepalive_interval = 15.0
+        self._keepalive_interval = 15.0
         self.first_event_wait = 10.0
         self.shutting_down = False
         self.auth_enabled = False
@@ -74,6 +74,17 @@ class McpExtension:
         self.keepalive_interval = cfg["SSE_KEEPALIVE_SECONDS"]
         self.first_event_wait = cfg["FIRST_EVENT_WAIT_SECONDS"]
         app.extensions["mcp"] = self
+
+    @property
+    def keepalive_interval(self) -> float:
+        """Seconds of quiet after which a stream sends a keep-alive comment (the gate's sweep keeps to it)."""
+        return self._keepalive_interval
+
+    @keepalive_interval.setter
+    def keepalive_interval(self, seconds: float) -> None:
+        self._keepalive_interval = seconds
+        if self.gate is not None:
+            self.gate.keepalive_interval = seconds
 
     @staticmethod
     def blueprints() -> tuple[Any, ...]:

@@ -1,21 +1,18 @@
-"""HTTP pieces both MCP transports share: the Origin guard, error replies, SSE framing, stream caps.
+"""HTTP pieces both MCP transports share: the Origin guard, error replies, SSE framing, long-lived streams.
 
 Knows Flask, not Attio.
 """
 from __future__ import annotations
 
-import threading
 import time
-import weakref
-from collections import Counter
-from contextlib import contextmanager, suppress
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from flask import Response, request
 
-from .. import jsoncodec, metrics
+from .. import jsoncodec
 from ..web import check_origin, rpc_error
 from . import jsonrpc
+from .stream_gate import KEEPALIVE_DUE
 
 SSE_HEADERS = {
     "Cache-Control": "no-cache, no-transform",
@@ -85,6 +82,7 @@ def sse_event(data: Any = None, *, event: str | None = "message", event_id: str 
 
 
 KEEPALIVE = ": keepalive\n\n"
+KEEPALIVE_BYTES = KEEPALIVE.encode()
 # The last thing a stream sends when the worker stops: reconnect in a second (to another worker or instance).
 DRAIN_EVENT = "retry: 1000\n: server restarting; reconnect\n\n"
 # A request still running when the drain time is up is answered with this (JSON-RPC's implementation-defined
@@ -101,41 +99,37 @@ def restarting_error(request_id: Any) -> dict[str, Any]:
                                 id=request_id).to_wire()
 
 
-def outbox_stream(ext: Any, session: Any, key: str, first: str, on_close: Any = None) -> Iterator[str]:
+def outbox_stream(ext: Any, session: Any, key: str, first: str, on_close: Any = None) -> Iterator[bytes]:
     """A long-lived SSE body: `first`, then the session's outbox, a keep-alive comment when idle.
 
-    Holds a stream slot for `key` while open; ends when the session closes or the server shuts down.
+    Holds a stream slot for `key` while open; ends when the session closes or the server shuts down. Bytes, and
+    one generator with no other in between (the response passes it straight to gunicorn): what an idle stream's
+    greenlet keeps while it waits is as small as it can be.
     """
-    with ext.gate.hold(key, session.transport):
-        ext.gate.on_drain(session.outbox, None)  # a None wakes the loop below
+    box = session.outbox
+    with ext.gate.hold(key, session.transport, box, None):  # None: the drain wakes it as a close does
         try:
-            yield first
-            for message in queued(session.outbox, ext.keepalive_interval, None,
-                                  lambda: not session.closed and not ext.shutting_down):
-                yield KEEPALIVE if message is KEEPALIVE else sse_event(message)
+            yield first.encode()
+            while not session.closed and not ext.shutting_down:
+                message = box.get()
+                if message is None:
+                    break
+                yield KEEPALIVE_BYTES if message is KEEPALIVE_DUE else sse_event(message).encode()
             if ext.shutting_down and not session.closed:
-                yield from drain_outbox(session, ext.gate.drain_wait)
-                yield DRAIN_EVENT
+                for event in drain_outbox(session, ext.gate.drain_wait):
+                    yield event.encode()
+                yield DRAIN_EVENT.encode()
         finally:
             session.stream_open = False
             if on_close is not None:
                 on_close()
 
 
-def queued(queue: Any, interval: float, wake: Any, going: Callable[[], bool]) -> Iterator[Any]:
-    """What arrives on a long-lived stream's queue, and KEEPALIVE after each `interval` seconds of quiet, while
-    `going()`; ends at the `wake` item (the drain's, or a close)."""
-    import gevent.queue
-
-    while going():
-        try:
-            item = queue.get(timeout=interval)
-        except gevent.queue.Empty:
-            yield KEEPALIVE
-            continue
-        if item is wake:
-            return
-        yield item
+def long_lived(body: Iterator[bytes]) -> Response:
+    """The response of a long-lived stream: its generator goes to the server as it is (no wrapper iterators),
+    and the request object is let go once the view returns (the WSGI environ outlives it otherwise)."""
+    request.environ.pop("werkzeug.request", None)
+    return Response(body, mimetype="text/event-stream", headers=SSE_HEADERS, direct_passthrough=True)
 
 
 def drain_outbox(session: Any, wait: float) -> Iterator[str]:
@@ -157,7 +151,7 @@ def drain_outbox(session: Any, wait: float) -> Iterator[str]:
             message = session.outbox.get(timeout=timeout) if timeout > 0 else session.outbox.get_nowait()
         except gevent.queue.Empty:
             break
-        if message is not None:
+        if message is not None and message is not KEEPALIVE_DUE:
             yield sse_event(message)
     if replies_here and not session.closed:
         unfinished = list(session.in_flight.values())
@@ -165,81 +159,6 @@ def drain_outbox(session: Any, wait: float) -> Iterator[str]:
             entry.cancelled.set()  # its late result is dropped (a cancelled request gets no response)
         for entry in unfinished:
             yield sse_event(restarting_error(entry.request_id))
-
-
-class StreamGate:
-    """Caps open streams per client and in total, so plain POSTs always find a connection slot; when the worker
-    stops, refuses new streams and wakes the open ones so they end."""
-
-    def __init__(self, total: int, per_client: int) -> None:
-        self.total, self.per_client = total, per_client
-        self.draining = False
-        self.drain_wait = 0.0
-        # Queues of open streams and the item that wakes each when the drain starts (weak: a stream that ends
-        # or is never read leaves nothing behind).
-        self._wake: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-        metrics.STREAM_CAP.set(total)
-        self._open: Counter[str] = Counter()
-        self._lock = threading.Lock()
-
-    @property
-    def open_streams(self) -> int:
-        """How many streams are open in this worker."""
-        return sum(self._open.values())
-
-    def on_drain(self, queue: Any, item: Any) -> None:
-        """Put `item` into `queue` when the drain starts (at once if it has)."""
-        if self.draining:
-            queue.put_nowait(item)
-        else:
-            self._wake[queue] = item
-
-    def drain(self, wait: float) -> int:
-        """Refuse new streams from now on; wake every open stream, giving the requests they carry `wait` seconds
-        to finish. Returns how many were woken."""
-        import gevent.queue
-
-        self.drain_wait, self.draining = wait, True
-        woken = list(self._wake.items())
-        self._wake.clear()
-        for queue, item in woken:
-            # A full queue: its stream is busy and sees the drain at its next message.
-            with suppress(gevent.queue.Full):
-                queue.put_nowait(item)
-        return len(woken)
-
-    def refuse(self, client: str) -> Response | None:
-        """An error reply if one more stream for `client` would exceed a cap, or the worker is stopping."""
-        if self.draining:
-            return rpc_error(503, jsonrpc.INVALID_REQUEST, "Server restarting; open the stream again in a second",
-                             headers={"Retry-After": "1"})
-        if self._open[client] >= self.per_client:
-            metrics.STREAMS_REFUSED.labels("client").inc()
-            return rpc_error(429, jsonrpc.INVALID_REQUEST,
-                             f"Too many open streams for this client (limit {self.per_client}); close one and retry",
-                             headers={"Retry-After": "5"})
-        if self.open_streams >= self.total:
-            metrics.STREAMS_REFUSED.labels("total").inc()
-            return rpc_error(503, jsonrpc.INVALID_REQUEST,
-                             f"Server stream capacity reached ({self.total} open streams); retry shortly",
-                             headers={"Retry-After": "5"})
-        return None
-
-    @contextmanager
-    def hold(self, client: str, transport: str = "streamable") -> Iterator[None]:
-        """Count a stream as open for the duration of the block."""
-        gauge = metrics.OPEN_STREAMS.labels(transport)
-        with self._lock:
-            self._open[client] += 1
-        gauge.inc()
-        try:
-            yield
-        finally:
-            gauge.dec()
-            with self._lock:
-                self._open[client] -= 1
-                if self._open[client] <= 0:
-                    del self._open[client]
 
 
 def client_key() -> str:

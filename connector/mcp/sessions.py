@@ -17,7 +17,9 @@ import gevent.queue
 import gevent.lock
 
 from .. import metrics
+from .mailbox import Mailbox
 
+SWEEP_SECONDS = 1.0
 LOG_LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
 
 
@@ -29,7 +31,10 @@ class InFlight:
     cancelled: gevent.event.Event = field(default_factory=gevent.event.Event)
 
 
-@dataclass
+OUTBOX_SIZE = 1000
+
+
+@dataclass(slots=True)
 class Session:
     """One client's MCP session."""
 
@@ -47,7 +52,7 @@ class Session:
     in_flight: dict[Any, InFlight] = field(default_factory=dict)
     pending: dict[str, gevent.event.AsyncResult] = field(default_factory=dict)
     subscriptions: set[str] = field(default_factory=set)
-    outbox: gevent.queue.Queue = field(default_factory=lambda: gevent.queue.Queue(maxsize=1000))
+    outbox: Mailbox = field(default_factory=lambda: Mailbox(maxsize=OUTBOX_SIZE))
     stream_open: bool = False
     closed: bool = False
     bus: Any = None  # the RedisSessionStore when sessions are shared between workers
@@ -162,6 +167,7 @@ class SessionStore:
         self._sessions: dict[str, Session] = {}
         self._by_caller: dict[str, dict[str, Session]] = {}
         self._lock = gevent.lock.RLock()
+        self._swept = 0.0  # when idle sessions were last looked for
         # Set when the worker stops: its sessions end with it, so their next use gets 404 (re-initialize) now,
         # while requests already running finish.
         self.draining = False
@@ -220,7 +226,12 @@ class SessionStore:
         self.delete(victim.id)
 
     def _sweep(self) -> None:
+        """End the sessions idle past the timeout (without an open stream); at most once every SWEEP_SECONDS, so
+        that opening a session does not walk every other one (ten thousand legacy SSE sessions in one worker)."""
         now = time.monotonic()
+        if now - self._swept < SWEEP_SECONDS:
+            return
+        self._swept = now
         for sid, s in list(self._sessions.items()):
             if now - s.last_seen > self.idle_timeout and not s.stream_open:
                 self.delete(sid)

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, request
 
 from . import jsonrpc
 from ..web import check_origin, rpc_error
-from .http_common import SSE_HEADERS, client_key, guard, not_json_body, not_streamable, outbox_stream, sse_event
+from .http_common import client_key, guard, long_lived, not_json_body, not_streamable, outbox_stream, sse_event
 from .jsonrpc import INVALID_REQUEST, JsonRpcError
 from .versions import HANDSHAKE_VERSIONS
 
@@ -46,9 +46,8 @@ def open_stream() -> Response:
     # A relative path keeps the proxy prefix and the client's own origin (the SDK insists on it).
     endpoint = f"{request.script_root}/messages?sessionId={session.id}"
     # The session lives exactly as long as its stream: a client that goes away takes it along.
-    return Response(outbox_stream(ext, session, key, sse_event(endpoint, event="endpoint"),
-                                  on_close=lambda: ext.sessions.delete(session.id)),
-                    mimetype="text/event-stream", headers=SSE_HEADERS)
+    return long_lived(outbox_stream(ext, session, key, sse_event(endpoint, event="endpoint"),
+                                    on_close=lambda: ext.sessions.delete(session.id)))
 
 
 @bp.route("/sse", methods=["HEAD"])

@@ -17,10 +17,12 @@ from flask import Response, current_app, request
 
 from . import headers, jsonrpc, request_meta, subscriptions, tasks
 from ..web import json_response, rpc_error
-from .http_common import KEEPALIVE, SSE_HEADERS, accepts, client_key, queued, restarting_error, sse_event
+from .http_common import (KEEPALIVE, KEEPALIVE_BYTES, SSE_HEADERS, accepts, client_key, long_lived, restarting_error,
+                          sse_event)
 from .jsonrpc import INVALID_REQUEST, JsonRpcError
 from .request_meta import SUBSCRIPTION_ID, RequestMeta
 from .sessions import InFlight
+from .stream_gate import KEEPALIVE_DUE
 from .versions import MODERN_VERSIONS
 
 LISTEN = "subscriptions/listen"
@@ -169,27 +171,30 @@ def _listen(ext: Any, msg: dict[str, Any], meta: RequestMeta, caller: Any) -> Re
         exc.http_status = 400
         return _error(exc, req_id)
     key = client_key()
-    refused = ext.gate.refuse(key)
+    refused = ext.gate.refuse(key, msg_id=req_id)
     if refused is not None:
         return refused
-    ack = jsonrpc.notification("notifications/subscriptions/acknowledged",
-                               {"_meta": {SUBSCRIPTION_ID: req_id}, "notifications": honoured})
+    ack = sse_event(jsonrpc.notification("notifications/subscriptions/acknowledged",
+                                         {"_meta": {SUBSCRIPTION_ID: req_id}, "notifications": honoured}))
     ext.server.changes.join(listener)
-    return Response(_listen_stream(ext, listener, key, ack, req_id), status=200, mimetype="text/event-stream",
-                    headers=SSE_HEADERS)
+    return long_lived(_listen_stream(ext, listener, key, ack.encode()))
 
 
-def _listen_stream(ext: Any, listener: subscriptions.Listener, key: str, ack: dict[str, Any],
-                   req_id: Any) -> Iterator[str]:
+def _listen_stream(ext: Any, listener: subscriptions.Listener, key: str, ack: bytes) -> Iterator[bytes]:
+    """The stream of one subscription: its acknowledgement, then each change it asked for, keep-alives while
+    quiet; when the worker stops, the request's complete result (the client listens again elsewhere)."""
     drained = object()
-    with ext.gate.hold(key):
-        ext.gate.on_drain(listener.queue, drained)
+    box = listener.queue
+    with ext.gate.hold(key, "streamable", box, drained):
         try:
-            yield sse_event(ack)
-            for change in queued(listener.queue, ext.keepalive_interval, drained, lambda: not ext.shutting_down):
-                yield KEEPALIVE if change is KEEPALIVE else sse_event(listener.notification(change))
+            yield ack
+            while not ext.shutting_down:
+                change = box.get()
+                if change is drained:
+                    break
+                yield KEEPALIVE_BYTES if change is KEEPALIVE_DUE else sse_event(listener.notification(change)).encode()
             # The server ends the subscription: a complete result says it ended on purpose (re-listen elsewhere).
-            yield sse_event(jsonrpc.result(req_id, {"resultType": "complete", "_meta": {
-                SUBSCRIPTION_ID: req_id, request_meta.SERVER_INFO: ext.server.identity()}}))
+            yield sse_event(jsonrpc.result(listener.subscription_id, {"resultType": "complete", "_meta": {
+                SUBSCRIPTION_ID: listener.subscription_id, request_meta.SERVER_INFO: ext.server.identity()}})).encode()
         finally:
             ext.server.changes.leave(listener)

@@ -15,8 +15,8 @@ from flask import Blueprint, Response, current_app, request
 
 from . import jsonrpc, stateless_http, versions
 from ..web import check_origin, json_response, rpc_error
-from .http_common import (KEEPALIVE, SSE_HEADERS, accepts, client_key, guard, not_json_body, not_streamable,
-                          outbox_stream, restarting_error, sse_event)
+from .http_common import (KEEPALIVE, SSE_HEADERS, accepts, client_key, guard, long_lived, not_json_body,
+                          not_streamable, outbox_stream, restarting_error, sse_event)
 from .jsonrpc import INVALID_REQUEST, JsonRpcError
 from .versions import STREAMABLE_VERSIONS
 
@@ -280,7 +280,7 @@ def listen() -> Response:
     if refused is not None:
         return refused
     session.stream_open = True
-    return Response(outbox_stream(ext, session, key, KEEPALIVE), mimetype="text/event-stream", headers=SSE_HEADERS)
+    return long_lived(outbox_stream(ext, session, key, KEEPALIVE))
 
 
 

@@ -22,6 +22,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from . import jsonrpc
 from .jsonrpc import INVALID_PARAMS, JsonRpcError
+from .mailbox import Mailbox
 from .request_meta import SUBSCRIPTION_ID
 
 log = logging.getLogger(__name__)
@@ -58,15 +59,18 @@ class _ListenParams(Schema):
 _PARAMS = _ListenParams()
 
 
-@dataclass(eq=False)
+NOTHING: frozenset[str] = frozenset()  # one empty set for every listener that asked for none
+
+
+@dataclass(eq=False, slots=True)
 class Listener:
     """One open `subscriptions/listen` stream: what it asked for and its queue."""
 
     subscription_id: Any
     kinds: frozenset[str]
     uris: frozenset[str]
-    queue: gevent.queue.Queue = field(default_factory=lambda: gevent.queue.Queue(maxsize=256))
-    task_ids: frozenset[str] = frozenset()
+    queue: Mailbox = field(default_factory=lambda: Mailbox(maxsize=256))
+    task_ids: frozenset[str] = NOTHING
     owner: str | None = None  # who is listening (tasks.owner_of): only their own tasks are delivered
     tenant: str | None = None  # whose data (Services.tenant): only updates of their own workspace's records
 
@@ -100,12 +104,13 @@ def accept(params: Any, subscription_id: Any, offered: dict[str, bool], owner: s
         wanted = _PARAMS.load(params or {})["notifications"]
     except ValidationError as exc:
         raise JsonRpcError(INVALID_PARAMS, f"Invalid params: {jsonrpc.describe_validation(exc)}") from None
-    kinds = frozenset(k for k in LIST_KINDS if wanted.get(k) and offered.get(k))
-    uris = frozenset(wanted.get("resourceSubscriptions") or ()) if offered.get("resourceSubscriptions") else frozenset()
+    kinds = frozenset(k for k in LIST_KINDS if wanted.get(k) and offered.get(k)) or NOTHING
+    uris = frozenset(wanted.get("resourceSubscriptions") or ()) or NOTHING if offered.get("resourceSubscriptions") \
+        else NOTHING
     honoured: dict[str, Any] = {k: True for k in sorted(kinds)}
     if "resourceSubscriptions" in wanted and offered.get("resourceSubscriptions"):
         honoured["resourceSubscriptions"] = sorted(uris)
-    task_ids = frozenset(wanted.get("taskIds") or ()) if offered.get("taskIds") else frozenset()
+    task_ids = frozenset(wanted.get("taskIds") or ()) or NOTHING if offered.get("taskIds") else NOTHING
     if "taskIds" in wanted and offered.get("taskIds"):
         honoured["taskIds"] = sorted(task_ids)
     return Listener(subscription_id, kinds, uris, task_ids=task_ids, owner=owner, tenant=tenant), honoured
