@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, has_app_context
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
@@ -31,6 +31,16 @@ def default_sqlite_url(app: Flask) -> str:
     return f"sqlite:///{Path(app.instance_path) / 'connector.db'}"
 
 
+_MADE = "_db_session_made"
+
+
+def _noted(factory: sessionmaker) -> Session:
+    """A new session, noted on the app context (if any) so that its teardown removes it."""
+    if has_app_context():
+        setattr(g, _MADE, True)
+    return factory()
+
+
 class DatabaseBinding:
     """One app's engine + a greenlet-scoped session (gevent patches threading.local), removed after each request.
 
@@ -50,8 +60,15 @@ class DatabaseBinding:
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._session: Any = scoped_session(sessionmaker(self.engine, expire_on_commit=False))
-        app.teardown_appcontext(lambda exc: self._session.remove())
+        factory = sessionmaker(self.engine, expire_on_commit=False)
+        self._session: Any = scoped_session(lambda: _noted(factory))
+        app.teardown_appcontext(self._end)
+
+    def _end(self, exc: BaseException | None) -> None:
+        """Remove the session of a context that made one. Asking the greenlet-local registry whether it holds one
+        would create the greenlet's local storage, kept for as long as a long-lived stream holds that greenlet."""
+        if g.pop(_MADE, False):
+            self._session.remove()
 
     @property
     def session(self) -> Session:
