@@ -13,11 +13,25 @@ bind = os.environ.get("BIND") or (f"{_ALL_INTERFACES}:{_port}" if _port else "12
 os.environ["CONNECTOR_BIND"] = bind
 
 worker_class = "gevent"
+# gevent would keep, for every greenlet, the stack it was spawned from (a debugging aid): about 0.5 KiB for each
+# open stream's connection greenlet, and time on every spawn.
+os.environ.setdefault("GEVENT_TRACK_GREENLET_TREE", "false")
 # One gevent worker serves thousands of connections, and MCP sessions live in worker memory.
 # WEB_CONCURRENCY (set by Heroku) is deliberately not used: several workers would split sessions.
 workers = int(os.environ.get("CONNECTOR_WORKERS", "1"))
-# Every open SSE stream holds a connection; MAX_STREAMS (app setting) stays below this so POSTs always fit.
-worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))
+# Every open SSE stream holds a connection and a file descriptor: worker_connections is MAX_STREAMS (app setting,
+# 10000) + 2000 unless WORKER_CONNECTIONS says otherwise, and the soft RLIMIT_NOFILE is raised to fit (workers inherit
+# it). Where the hard limit is lower, both caps are lowered to fit it and on_starting says so (connector/capacity.py).
+_capacity_error = None
+try:
+    from connector import capacity as _capacity_module
+
+    _capacity = _capacity_module.apply(os.environ)
+    worker_connections = _capacity.worker_connections
+    if _capacity.lowered:
+        os.environ["MAX_STREAMS"] = str(_capacity.max_streams)  # what the workers' settings will read
+except ValueError as _exc:  # ConfigError: reported by on_starting, which stops the server
+    _capacity, _capacity_error, worker_connections = None, _exc, 1000
 # For gevent workers this is a heartbeat, not a request limit: long streams are fine.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # Heroku kills 30 s after SIGTERM; open streams hold the worker until this runs out.
@@ -86,6 +100,10 @@ def on_starting(server):
     _empty_metrics_dir()
 
     try:
+        if _capacity_error is not None:
+            raise _capacity_error
+        for note in _capacity.notes:
+            server.log.warning("capacity: %s", note)
         settings = load_settings()
         if workers != 1 and not settings["REDIS_URL"]:
             raise ConfigError(f"CONNECTOR_WORKERS={workers} needs REDIS_URL: without it MCP sessions live in one "

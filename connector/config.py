@@ -126,12 +126,14 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "ATTIO_RATE_WAIT_SECONDS": (_float(0, 60), 5.0),
     "DEMO_ATTIO_TOKEN": (_str, "demo-attio-key"),
     "MAX_REQUEST_BYTES": (_int(1024, 64 * 1024 * 1024), 1024 * 1024),
-    "MAX_STREAMS": (_int(1, 100000), 800),
+    # Open streams per worker; gunicorn's worker_connections follows it (connector/capacity.py).
+    "MAX_STREAMS": (_int(1, 100000), 10000),
     "MAX_STREAMS_PER_CLIENT": (_int(1, 10000), 20),
     "SSE_KEEPALIVE_SECONDS": (_float(0.05, 55), 15.0),
     "FIRST_EVENT_WAIT_SECONDS": (_float(0.05, 25), 10.0),
     "SESSION_IDLE_TIMEOUT": (_float(1, 7 * 86400), 3600.0),
-    "MAX_SESSIONS": (_int(1, 1_000_000), 10000),
+    # Above MAX_STREAMS: every legacy SSE stream is a session, and a full store ends someone's least recent one.
+    "MAX_SESSIONS": (_int(1, 1_000_000), 20000),
     "MAX_SESSIONS_PER_SUBJECT": (_int(1, 1_000_000), 50),
     "CONFIRMATION_TTL_SECONDS": (_int(30, 3600), 300),
     "ALLOWED_ORIGINS": (_list, []),
