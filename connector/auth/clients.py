@@ -155,7 +155,7 @@ def register_client(session: Any, keyring: Keyring, body: Any, ttl_days: int,
                       metadata_json=json.dumps({k: v for k, v in meta.items() if v is not None}),
                       created_at=now, expires_at=now + timedelta(days=ttl_days) if ttl_days else None)
     session.add(row)
-    session.commit()
+    session.flush()  # committed with its audit row (tokens.register)
     out = {"client_id": client_id, "client_id_issued_at": int(now.timestamp()),
            **{k: v for k, v in meta.items() if v is not None}}
     if secret:

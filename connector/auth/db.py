@@ -56,6 +56,9 @@ class DatabaseBinding:
         kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
+            # A file never drops a connection: no "SELECT 1" before every transaction (PostgreSQL keeps it, so a
+            # restarted server costs no failed request).
+            kwargs["pool_pre_ping"] = False
             private_sqlite_file(url)
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):

@@ -54,8 +54,13 @@ class OAuthClient(Base):
 
     @property
     def client_metadata(self) -> dict[str, Any]:
-        """The registered metadata (RFC 7591 fields)."""
-        return json.loads(self.metadata_json or "{}")
+        """The registered metadata (RFC 7591 fields): parsed once per row and stored text (a flow reads it a few
+        dozen times); treat it as read-only."""
+        text = self.metadata_json or "{}"
+        parsed = self.__dict__.get("_parsed_metadata")
+        if parsed is None or parsed[0] != text:
+            parsed = self.__dict__["_parsed_metadata"] = (text, json.loads(text))
+        return parsed[1]
 
 
 class UpstreamCredential(Base):

@@ -130,7 +130,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
                                 subject=principal.subject,
                                 expires_at=datetime.now(timezone.utc) + timedelta(
                                     seconds=current_app.config["AUTH_CODE_TTL"])))
-        db.session.commit()
+        db.session.flush()  # committed with the consent's audit row (views._finish), before the code is sent
         principal.grant_id = grant.id
 
     def query_authorization_code(self, code: str, client: Any) -> AuthCode | None:
@@ -208,13 +208,15 @@ class RotatingRefresh(grants.RefreshTokenGrant):
         return row
 
     def authenticate_user(self, refresh_token: Token) -> Principal:
-        """Called once every check has passed: use the token up atomically (of two concurrent uses one wins)."""
+        """Called once every check has passed: use the token up atomically (of two concurrent uses one wins; the
+        other waits for this transaction). The rotation commits with its successor (save_token): a failure in
+        between leaves the presented token usable rather than the client without any."""
         db = store.db()
         taken = db.session.execute(update(Token).where(Token.id == refresh_token.id, Token.rotated_at.is_(None),
                                                        Token.revoked_at.is_(None))
                                    .values(rotated_at=datetime.now(timezone.utc))).rowcount
-        db.session.commit()
         if taken != 1:
+            db.session.commit()
             if db.session.execute(select(Token.rotated_at).where(Token.id == refresh_token.id)).scalar():
                 _refresh_reused(refresh_token)
             raise InvalidGrantError()
@@ -301,7 +303,7 @@ def save_token(token: dict[str, Any], request: Any) -> None:
                 refresh_expires_at=now + refresh_ttl if refresh else None,
                 parent_id=parent.id if parent is not None else None)
     db.session.add(row)
-    db.session.commit()
+    # One commit: the token, its audit row and, on refresh, its parent's rotation (RotatingRefresh.authenticate_user).
     audit("token.refreshed" if parent is not None else "token.issued", subject=row.subject, client_id=row.client_id,
           grant_id=grant_id, token_id=row.id, scope=row.scope)
 

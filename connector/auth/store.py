@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import or_, select, update
 
 from . import credentials
@@ -52,16 +52,26 @@ def resources() -> list[str]:
 
 
 def query_client(client_id: str | None) -> ClientView | None:
-    """A usable client by id: a registered one, or a stored metadata document (see views.authorize)."""
+    """A usable client by id: a registered one, or a stored metadata document (see views.authorize).
+
+    Within one request the answer is kept (Authlib and our checks ask up to three times): the session would hand
+    back the same row anyway, but it forgets rows nobody holds and reads them again.
+    """
     if not client_id or len(client_id) > 512:
         return None
+    memo = g.setdefault("_oauth_clients", {}) if has_request_context() else {}
+    if client_id in memo:
+        return memo[client_id]
     # Never a network call here: a metadata document is fetched only when an authorization request starts
     # (views.authorize); consent, Allow, token and refresh all use the row stored then, whatever its age.
     row = db().session.get(OAuthClient, client_id)
     if row is None or (row.source == "cimd" and not current_app.config["CIMD_ENABLED"]):
-        return None
-    view = ClientView(row, keyring())
-    return view if view.usable() else None
+        view = None
+    else:
+        view = ClientView(row, keyring())
+        view = view if view.usable() else None
+    memo[client_id] = view
+    return view
 
 
 def find_token(*, access: str | None = None, refresh: str | None = None) -> Token | None:

@@ -176,12 +176,16 @@ def _load_pending(pending_id: str | None, csrf: str | None = None) -> PendingAut
     return pending
 
 
-def _consume(pending: PendingAuthorization) -> bool:
+def _consume(pending: PendingAuthorization, *, commit: bool = True) -> bool:
+    """Use the pending request up (of two concurrent answers one wins; the other waits for this transaction).
+    Without `commit` it is committed with what the answer creates (_finish), so a failure in between leaves it
+    unanswered rather than answered with nothing."""
     session = store.db().session
     done = session.execute(update(PendingAuthorization).where(PendingAuthorization.id == pending.id,
                                                              PendingAuthorization.consumed_at.is_(None))
                            .values(consumed_at=datetime.now(timezone.utc))).rowcount
-    session.commit()
+    if commit or done != 1:
+        session.commit()
     return done == 1
 
 
@@ -196,14 +200,18 @@ def _client_changed_page() -> Response:
                       "Start again from your app.")
 
 
-def _finish(pending: PendingAuthorization, principal: Principal | None, status: int) -> Response:
-    """Mint the code (or the access_denied answer) for the stored request and send the browser back."""
-    if principal is not None and not still_as_shown(pending):
+def _finish(pending: PendingAuthorization, principal: Principal | None, status: int, *,
+            shown_checked: bool = False) -> Response:
+    """Mint the code (or the access_denied answer) for the stored request and send the browser back; the grant, the
+    code and the audit row are committed together. `shown_checked`: this request already compared the client with
+    the one the consent page showed."""
+    if principal is not None and not shown_checked and not still_as_shown(pending):
         return _client_changed_page()
     stored = _stored(pending)
     try:
         grant = _server().get_consent_grant(stored, end_user=principal)
     except OAuth2Error as err:
+        store.db().session.commit()  # the request stays used up, as when it is consumed on its own
         return _authorize_error(err)
     resp = _server().create_authorization_response(stored, grant_user=principal, grant=grant)
     resp.status_code = status if resp.status_code in (301, 302, 303, 307) else resp.status_code
@@ -251,9 +259,9 @@ def decide() -> Response:
             return principal
     else:
         principal = Principal(subject=DEMO_SUBJECT, display_name="Demo user")
-    if not _consume(pending):
+    if not _consume(pending, commit=False):
         return error_page(409, "Already answered", "This request was already answered.")
-    return _finish(pending, principal, 303)
+    return _finish(pending, principal, 303, shown_checked=True)
 
 
 def _sign_in(pending: PendingAuthorization) -> Principal | Response:
