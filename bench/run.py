@@ -389,7 +389,7 @@ def server_env(demo_url: str, workdir: Path) -> dict[str, str]:
     """The same environment for every target: demo mode, authentication off, one worker, quiet logs, and no Attio
     rate budget (the fake Attio has no limits; the budget would hold the connector to Attio's 100 reads a second)."""
     env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
-    env.update({"ATTIO_API_URL": demo_url, "LOG_LEVEL": "WARNING", "ACCESS_LOG": "/dev/null",
+    env.update({"ATTIO_API_URL": demo_url, "LOG_LEVEL": "WARNING", "ACCESS_LOG": "off",
                 "CONNECTOR_WORKERS": "1", "AUTH_DISABLED": "true", "ATTIO_RATE_LIMITS": "off",
                 "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite'}",
                 "SECRET_KEY": secrets.token_urlsafe(48)})
@@ -603,7 +603,7 @@ def render(results: list[dict[str, Any]], calibration: list[dict[str, Any]], cho
               "- One demo Attio process (`python -m attio_demo`, gevent pywsgi) serves every run.",
               "- Each target gets a fresh `gunicorn -c gunicorn.conf.py <app>` with the same environment: "
               "`ATTIO_API_URL` = the demo, `CONNECTOR_WORKERS=1` (one gevent worker), `LOG_LEVEL=WARNING`, "
-              "`ACCESS_LOG=/dev/null`, `AUTH_DISABLED=true` (no authentication; the "
+              "`ACCESS_LOG=off` (no access log), `AUTH_DISABLED=true` (no authentication; the "
               "connector's other defaults unchanged), a throw-away SQLite `DATABASE_URL`, demo mode. The bare app is "
               "`bench/bare_app.py` "
               "(one module-level `urllib3.PoolManager(maxsize=50)`).",
