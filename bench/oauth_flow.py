@@ -3,10 +3,10 @@
 One flow = discovery (401 challenge, protected-resource and authorization-server metadata)
 → dynamic registration → GET /oauth/authorize (consent page) → POST consent (Allow) →
 code exchange at /oauth/token → an authenticated MCP `initialize` + `tools/call search` →
-refresh. Reports p50/p95/p99 per flow and per step, and writes a section of
-docs/benchmarks.md between the oauth markers.
+refresh. Reports p50/p95/p99 per flow and per step, the server worker's CPU per flow (from /proc), and the
+same flow one at a time, and writes a section of docs/benchmarks.md between the oauth markers.
 
-    .venv/bin/python -m bench.oauth_flow [--flows 200] [--concurrency 4]
+    .venv/bin/python -m bench.oauth_flow [--flows 200] [--concurrency 4] [--sequential 50]
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import base64
 import hashlib
 import os
 import re
+import resource
 import secrets
 import subprocess
 import sys
@@ -32,6 +33,25 @@ from .sections import OAUTH, write_section
 ROOT = Path(__file__).resolve().parent.parent
 REDIRECT = "http://127.0.0.1:53682/callback"
 ACCEPT = "application/json, text/event-stream"
+TARGET_P95_MS = 50  # issue 12
+# Kept in the section on every rerun: what the flow's figures mean and what was done about them.
+NOTES = (
+    "**Reading these figures.** The flows run 4 at a time against one worker, which they keep busy: each request "
+    "waits for the other flows' requests, so a whole flow takes about 4 × the worker's CPU per flow (the 17 ms "
+    "\"discovery\" of earlier runs was that queue, plus a new connection; the two documents cost about 0.4 ms of "
+    "CPU each). One at a time (the second table) a flow is what a person meets. **What was done (issue 12):** "
+    "audit rows commit with the change they record (a registration, a consent's grant and code, a token; a "
+    "refresh's rotation commits with its successor) as plain INSERTs; Allow consumes its pending request in the "
+    "transaction that mints the code; a client is read once per request and its metadata parsed once; the "
+    "consent POST compares the client with the one shown once, not twice; SQLite transactions skip the "
+    "`SELECT 1` pre-ping (PostgreSQL keeps it); the first MCP calls after the exchange find the token in the "
+    "worker's memory of verified tokens after one lookup (connector/auth/verified.py). The five OAuth "
+    "requests of a flow went from 12 commits and 23 statements (plus 12 pre-pings) to 6 commits and 22 "
+    "statements. Nothing here is a password-hash-like cost: tokens, codes and secrets "
+    "are HMAC-SHA256 (µs), scrypt only runs for api_key sign-ins, and rate limits are off in this run. What "
+    "remains per flow is about 11 requests' worth of HTTP parsing, Flask dispatch and response writing (about "
+    "0.4 ms each), the SQLAlchemy statements, Authlib's validation, the consent page's template, and the MCP "
+    "`initialize` + `tools/call`.")
 
 
 def _free_port() -> int:
@@ -102,6 +122,38 @@ def one_flow(base: str) -> dict[str, float]:
     return steps
 
 
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a process from /proc (0.0 when unreadable)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = raw[raw.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _worker_pid(master: int) -> int:
+    """The gunicorn worker (one) under `master`, else the master itself."""
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        children = []
+    return int(children[0]) if children else master
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _table(runs: list[dict[str, float]]) -> list[str]:
+    rows = ["| step | p50 ms | p95 ms | p99 ms |", "| --- | ---: | ---: | ---: |"]
+    for name in runs[0]:
+        values = [r[name] for r in runs]
+        rows.append(f"| {name} | {_pct(values, .5):.1f} | {_pct(values, .95):.1f} | {_pct(values, .99):.1f} |")
+    return rows
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -111,6 +163,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flows", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--sequential", type=int, default=50, help="flows run one at a time afterwards (0: none)")
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
@@ -135,28 +188,37 @@ def main() -> int:
                 time.sleep(0.1)
         for _ in range(5):
             one_flow(base)  # warm-up
-        started = time.perf_counter()
+        worker = _worker_pid(server.pid)
+        worker_cpu, own_cpu, started = _cpu_seconds(worker), _own_cpu(), time.perf_counter()
         with ThreadPoolExecutor(args.concurrency) as pool:
             runs = list(pool.map(lambda _: one_flow(base), range(args.flows)))
         elapsed = time.perf_counter() - started
+        worker_cpu, own_cpu = _cpu_seconds(worker) - worker_cpu, _own_cpu() - own_cpu
+        alone = [one_flow(base) for _ in range(args.sequential)]
     finally:
         server.terminate()
         server.wait(20)
         demo.stop()
-    names = list(runs[0])
-    rows = ["| step | p50 ms | p95 ms | p99 ms |", "| --- | ---: | ---: | ---: |"]
-    for name in names:
-        values = [r[name] for r in runs]
-        rows.append(f"| {name} | {_pct(values, .5):.1f} | {_pct(values, .95):.1f} | {_pct(values, .99):.1f} |")
     whole = [r["whole flow"] for r in runs]
-    body = "\n".join([
+    p95 = _pct(whole, .95)
+    per_flow = worker_cpu / args.flows * 1000
+    lines = [
         "## Full OAuth flow", "",
         f"{args.flows} complete flows, {args.concurrency} at a time, against one gunicorn + gevent worker in "
         f"demo mode with the OAuth store on SQLite; {args.flows / elapsed:.1f} flows/s overall. Each flow: the "
         "401 challenge and both discovery documents, dynamic registration, the consent page, Allow, the code "
-        "exchange, an authenticated `initialize` + `tools/call search`, and a refresh. The old target was a "
-        f"whole flow under 2 s: this run's p50 is {_pct(whole, .5):.0f} ms and p95 {_pct(whole, .95):.0f} ms.",
-        "", *rows, "", "Rerun: `.venv/bin/python -m bench.oauth_flow`", ""])
+        "exchange, an authenticated `initialize` + `tools/call search`, and a refresh.", "",
+        f"Target (issue 12): whole-flow p95 ≤ {TARGET_P95_MS} ms at {args.concurrency} at a time. This run: p50 "
+        f"{_pct(whole, .5):.0f} ms, p95 **{p95:.0f} ms**, {'met' if p95 <= TARGET_P95_MS else '**not met**'}. "
+        f"The server worker spent {per_flow:.1f} ms of CPU per flow ({worker_cpu / elapsed * 100:.0f}% of a core "
+        f"during the run), the load generator {own_cpu / args.flows * 1000:.1f} ms.", "",
+        *_table(runs), ""]
+    if alone:
+        solo = [r["whole flow"] for r in alone]
+        lines += [f"The same flow one at a time ({len(alone)} flows): p50 {_pct(solo, .5):.0f} ms, p95 "
+                  f"{_pct(solo, .95):.0f} ms.", "", *_table(alone), ""]
+    lines += [NOTES, "", "Rerun: `.venv/bin/python -m bench.oauth_flow`", ""]
+    body = "\n".join(lines)
     write_section(Path(args.output), *OAUTH, body)
 
     print(body)
