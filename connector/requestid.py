@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
+import secrets
 from contextvars import ContextVar
 
 from opentelemetry import trace
@@ -19,7 +19,7 @@ def choose(presented: str | None) -> str:
     """The caller's X-Request-ID when it is acceptable, else a new one."""
     if presented and ACCEPTABLE.match(presented):
         return presented
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)  # 32 hex digits, as uuid4().hex gave, without building a UUID per request
 
 
 def current() -> str:
