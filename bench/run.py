@@ -511,7 +511,7 @@ def render(results: list[dict[str, Any]], calibration: list[dict[str, Any]], cho
            args: argparse.Namespace, command: str, facts: dict[str, str], intro: str,
            fetch_id: str | None, failures: list[str]) -> str:
     by = {(r["scenario"], r["target"]): r for r in results}
-    lines = ["# Benchmarks: connector vs bare Flask route", "", INTRO_START, intro, INTRO_END, ""]
+    lines = ["# Benchmarks", "", INTRO_START, intro, INTRO_END, ""]
 
     ratios: dict[str, tuple[float, float, float]] = {}
     for key in ("search", "fetch"):

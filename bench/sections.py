@@ -6,7 +6,8 @@ from pathlib import Path
 OAUTH = ("<!-- oauth:start -->", "<!-- oauth:end -->")  # bench/oauth_flow.py
 CACHE = ("<!-- cache:start -->", "<!-- cache:end -->")  # bench/fetch_cache.py
 CAPACITY = ("<!-- capacity:start -->", "<!-- capacity:end -->")  # bench/capacity.py
-OWNED = (OAUTH, CACHE, CAPACITY)
+PEERS = ("<!-- peers:start -->", "<!-- peers:end -->")  # bench/peers/run.py
+OWNED = (PEERS, OAUTH, CACHE, CAPACITY)
 
 
 def existing_section(path: Path, start: str, end: str) -> str | None:

@@ -26,13 +26,13 @@ from typing import Any, Callable
 
 from ..run import (MCP_HEADERS, Gunicorn, Load, check_once, cpu_seconds, free_port, http_call, mcp_session,
                    run_python, upstream_calls_per_request, server_env, tool_call_body)
-from ..sections import write_section
+from ..sections import PEERS, write_section
 from .auth import AuthedGunicorn, authed_session_load, with_bearer
 from .plot import plot
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "benchmarks.md"
-SECTION = ("<!-- peers:start -->", "<!-- peers:end -->")
+SECTION = PEERS
 SERVER_CORE, LOAD_CORE = {0}, {1}
 MODERN = "2026-07-28"
 QUERY = "energy"
