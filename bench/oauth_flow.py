@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import requests
 
+from .run import cpu_seconds
 from .sections import OAUTH, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +63,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _hidden(html: str) -> dict[str, str]:
+def hidden_fields(html: str) -> dict[str, str]:
+    """The hidden inputs of the consent page's form (what Allow posts back)."""
     out = {}
     for tag in re.findall(r"<input[^>]+>", html):
         if 'type="hidden"' in tag:
@@ -98,7 +100,7 @@ def one_flow(base: str) -> dict[str, float]:
         "scope": "attio:read offline_access"}))
     assert page.status_code == 200
     t = step("consent page", t)
-    answer = http.post(meta["authorization_endpoint"], data={**_hidden(page.text), "decision": "allow"},
+    answer = http.post(meta["authorization_endpoint"], data={**hidden_fields(page.text), "decision": "allow"},
                        allow_redirects=False)
     code = parse_qs(urlparse(answer.headers["Location"]).query)["code"][0]
     t = step("consent allow", t)
@@ -120,16 +122,6 @@ def one_flow(base: str) -> dict[str, float]:
     t = step("refresh", t)
     steps["whole flow"] = t - t0
     return steps
-
-
-def _cpu_seconds(pid: int) -> float:
-    """utime + stime of a process from /proc (0.0 when unreadable)."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = raw[raw.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _worker_pid(master: int) -> int:
@@ -189,11 +181,11 @@ def main() -> int:
         for _ in range(5):
             one_flow(base)  # warm-up
         worker = _worker_pid(server.pid)
-        worker_cpu, own_cpu, started = _cpu_seconds(worker), _own_cpu(), time.perf_counter()
+        worker_cpu, own_cpu, started = cpu_seconds(worker), _own_cpu(), time.perf_counter()
         with ThreadPoolExecutor(args.concurrency) as pool:
             runs = list(pool.map(lambda _: one_flow(base), range(args.flows)))
         elapsed = time.perf_counter() - started
-        worker_cpu, own_cpu = _cpu_seconds(worker) - worker_cpu, _own_cpu() - own_cpu
+        worker_cpu, own_cpu = cpu_seconds(worker) - worker_cpu, _own_cpu() - own_cpu
         alone = [one_flow(base) for _ in range(args.sequential)]
     finally:
         server.terminate()

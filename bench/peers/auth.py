@@ -10,25 +10,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 import secrets
-from html import unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from ..oauth_flow import hidden_fields
 from ..run import MCP_HEADERS, PROTOCOL_VERSION, Gunicorn, Load, http_call, tool_call_body
 
 REDIRECT = "http://127.0.0.1:53682/callback"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-def _hidden_fields(html: str) -> dict[str, str]:
-    out = {}
-    for tag in re.findall(r"<input[^>]+>", html):
-        if 'type="hidden"' in tag:
-            out[re.search(r'name="([^"]+)"', tag).group(1)] = unescape(re.search(r'value="([^"]*)"', tag).group(1))
-    return out
 
 
 def _checked(step: str, status: int, expected: int, body: bytes) -> None:
@@ -51,7 +42,7 @@ def mint_token(base: str) -> str:
     status, headers, raw = http_call(f"{base}/oauth/authorize?{query}")
     _checked("consent page", status, 200, raw)
     cookie = headers.get("set-cookie", "").split(";", 1)[0]
-    form = urlencode({**_hidden_fields(raw.decode()), "decision": "allow"}).encode()
+    form = urlencode({**hidden_fields(raw.decode()), "decision": "allow"}).encode()
     status, headers, raw = http_call(f"{base}/oauth/authorize", "POST", form, {**FORM, "Cookie": cookie})
     _checked("consent allow", status, 303, raw)
     code = parse_qs(urlsplit(headers["location"]).query)["code"][0]

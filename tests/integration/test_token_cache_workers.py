@@ -20,8 +20,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 
-from tests.conftest import need
 from tests.oauth import flow
+
+from .test_redis_cache import empty_redis_db
 
 REDIS_URL = "redis://127.0.0.1:6379/6"  # no other test uses database 6; emptied before and after
 CACHE_SECONDS = 4
@@ -29,16 +30,9 @@ IDS = itertools.count(10)  # JSON-RPC ids never repeat in the shared session
 
 
 @pytest.fixture()
-def redis_db6() -> Iterator[Any]:
-    redis = pytest.importorskip("redis")
-    conn = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        conn.ping()
-    except redis.RedisError:
-        need(False, f"Redis at {REDIS_URL} is not reachable")
-    conn.flushdb()
-    yield conn
-    conn.flushdb()
+def redis_db6() -> Iterator[str]:
+    with empty_redis_db(REDIS_URL) as url:
+        yield url
 
 
 def live_tokens(base: str) -> dict[str, Any]:
