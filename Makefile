@@ -15,7 +15,7 @@ PIP_COMPILE = $(LOCK_ENV) $(BIN)/pip-compile -q --generate-hashes --allow-unsafe
 	--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade) \
 	$(foreach p,$(UPGRADE_PACKAGE),--upgrade-package $(p))
 
-.PHONY: run test bandit lock audit conformance-server conformance-tools clean
+.PHONY: run test bench bandit lock audit conformance-server conformance-tools clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(MAKE) --no-print-directory bandit VENV=$(VENV)
 	$(BIN)/python -m pytest
+
+# Issue 12's benchmarks in one run (about 16 minutes on 2 cores, best on a quiet machine): the connector side by
+# side with the official SDK server and the bare route, then the OAuth flow, the cache and the idle streams; each
+# writes its section of docs/benchmarks.md (bench/README.md). BENCH_ARGS passes options, e.g. --rounds 1.
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench.peers.run $(BENCH_ARGS)
 
 # Every finding fails, whatever its severity: each accepted one is a `# nosec BXXX` with its reason at the
 # site (docs/security.md lists them).
