@@ -179,6 +179,9 @@ def other_targets(args: argparse.Namespace) -> list[str]:
     """Run the benchmarks that own issue 12's other targets (each writes its own section of the document) and
     return this run's rows for them: the OAuth flow, the cache, the idle streams."""
     rows = []
+    # This process was pinned to the load core for the rounds, and children inherit it: the other benchmarks lay
+    # out their own processes and need every core back.
+    os.sched_setaffinity(0, range(os.cpu_count() or 1))
     with tempfile.TemporaryDirectory(prefix="peers-others-") as tmp:
         for module, extra in (("bench.oauth_flow", ["--summary"]), ("bench.fetch_cache", ["--summary"]),
                               ("bench.capacity", ["--json"])):
