@@ -33,17 +33,17 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timezone
 from typing import Any, Callable
 
 import gevent
 import gevent.event
-from marshmallow import Schema, ValidationError, fields as mfields, validate
+from marshmallow import Schema, ValidationError
 
 from . import features, jsonrpc, mrtr
 from .context import Cancelled, ToolContext
 from .jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, MISSING_CLIENT_CAPABILITY, JsonRpcError
 from .sessions import InFlight
+from .task_wire import _ID_PARAMS, _UPDATE_PARAMS, MAX_TASK_ID, _iso, detailed  # noqa: F401  (re-exported)
 from .task_store import PREFIX, MemoryTaskStore, RedisTaskStore, now_ms as _now_ms  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,6 @@ RECHECK_SECONDS = 2.0  # running tasks re-read their state this often, whatever 
 CANCEL_GRACE_SECONDS = 2.0  # after tasks/cancel, a tool that has not stopped by itself is stopped
 STATUS_MESSAGE_EVERY = 1.0  # progress messages become the task's statusMessage at most this often
 MAX_ACTIVE = 200  # calls running under the task manager per worker; past it, optional tools run inline
-MAX_TASK_ID = 256
 
 
 def owner_of(caller: Any) -> str:
@@ -77,21 +76,6 @@ def missing_extension(why: str) -> JsonRpcError:
 def declared(ctx: ToolContext) -> bool:
     """True when this (2026-07-28) request declared the tasks extension."""
     return ctx.request_meta is not None and ctx.request_meta.extension(EXTENSION) is not None
-
-
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z")
-
-
-def detailed(state: dict[str, Any]) -> dict[str, Any]:
-    """A task as the wire shows it (DetailedTask): its public fields; `inputRequests`, `result` or `error` only
-    with the status they belong to. Private fields (owner, stored answers, expiry) start with "_"."""
-    out = {k: v for k, v in state.items() if not k.startswith("_") and k not in ("inputRequests", "result", "error")}
-    extra = {"input_required": "inputRequests", "completed": "result", "failed": "error"}.get(state["status"])
-    if extra is not None and extra in state:
-        out[extra] = state[extra]
-    return out
 
 
 # -- the running call ----------------------------------------------------------------------------------------
@@ -156,20 +140,6 @@ class TaskContext(ToolContext):
 
 
 # -- the manager ---------------------------------------------------------------------------------------------
-
-class _TaskIdParams(Schema):
-    class Meta:
-        unknown = "include"
-
-    taskId = mfields.String(required=True, validate=validate.Length(min=1, max=MAX_TASK_ID))
-
-
-class _UpdateParams(_TaskIdParams):
-    inputResponses = mfields.Raw(required=True)
-
-
-_ID_PARAMS, _UPDATE_PARAMS = _TaskIdParams(), _UpdateParams()
-
 
 class TaskManager:
     """Runs task-supporting tool calls and serves tasks/get, tasks/update and tasks/cancel."""
